@@ -1,0 +1,110 @@
+// Sans-I/O state of one HTTP/1.1 connection: bytes in, response plans out.
+// The caller owns the socket: it feeds received bytes, sends what the
+// output side describes, and reports how much was sent.
+#pragma once
+
+#include <overlap/http/access_log.hpp>
+#include <overlap/http/http_date.hpp>
+#include <overlap/http/limits.hpp>
+#include <overlap/http/parser.hpp>
+#include <overlap/http/response_plan.hpp>
+#include <overlap/http/static_site.hpp>
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace overlap::http {
+
+// Shared by all connections of one thread; every member must outlive them.
+struct connection_context {
+  const http_config& config;
+  static_site& site;
+  const http_date_clock& clock;  // the owner calls clock.update() before feeding
+  access_log_sink* access_log = nullptr;
+};
+
+class connection {
+ public:
+  explicit connection(const connection_context& context);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // --- input -------------------------------------------------------------
+  // Parses requests from `data` and queues one response plan per request, in
+  // order. Returns how many bytes were consumed; the caller keeps the rest and
+  // feeds it again later. Consumption stops early when the response queue is
+  // full (queue_full(): send first, then feed again) or when input_closed()
+  // becomes true (the rest of the input must be discarded).
+  std::size_t feed(std::span<const char> data);
+  // The peer shut down its sending side. Queued responses are still to be
+  // sent; an incomplete request is dropped without a response.
+  void feed_eof();
+
+  bool input_closed() const noexcept { return input_closed_; }
+  bool queue_full() const noexcept { return count_ == slots_.size(); }
+  bool wants_input() const noexcept { return !input_closed_ && !queue_full(); }
+
+  // --- output ------------------------------------------------------------
+  // Fills `out` with the unsent head and memory-body bytes of consecutive
+  // queued responses, for one sendmsg/writev. Stops after the head of a
+  // response whose body is a file range (send that with next_file_body()),
+  // or when `out` is full (max_gather_iovecs is a good size). Returns the
+  // number of iovecs written; 0 when the front response's file body is due
+  // or nothing is queued. The iovecs stay valid until bytes_sent()/feed().
+  std::size_t gather(std::span<iovec> out) const noexcept;
+  // The remaining file range of the front response, once its head is sent.
+  std::optional<file_range> next_file_body() const noexcept;
+  // Advances the output by `n` bytes actually written (by sendmsg or by
+  // splice/sendfile); partial sends are fine. Completed responses are
+  // released (and logged); the pin on their cache entry is dropped.
+  void bytes_sent(std::size_t n);
+
+  bool has_output() const noexcept { return count_ > 0; }
+  // True once no more requests will be read and everything queued is sent:
+  // close the socket now.
+  bool should_close() const noexcept { return input_closed_ && count_ == 0; }
+
+  // Queued responses, front first (for tests, the fuzzer and diagnostics).
+  std::size_t pending() const noexcept { return count_; }
+  const response_plan& pending_plan(std::size_t i) const noexcept { return slot(i).plan; }
+  // Bytes of the front response already sent.
+  std::uint64_t front_bytes_sent() const noexcept { return sent_; }
+
+ private:
+  struct slot_state {
+    response_plan plan;
+    // Access-log fields, copied only when a sink is installed.
+    std::string log_text;  // target, referer, user-agent, back to back
+    std::size_t target_length = 0, referer_length = 0, agent_length = 0;
+    std::string_view method = "-";
+    std::string_view protocol = "HTTP/1.1";
+  };
+
+  slot_state& slot(std::size_t i) noexcept { return slots_[(front_ + i) % slots_.size()]; }
+  const slot_state& slot(std::size_t i) const noexcept { return slots_[(front_ + i) % slots_.size()]; }
+  slot_state& push_slot(const request* r, bool close_after);
+  void pop_front();
+
+  void respond(const request& r);
+  void respond_error(const request* r, http_status s);
+  void plan_error(slot_state& s, http_status status, bool head_only, std::string_view extra_fields = {});
+  void plan_file(slot_state& s, const request& r, file_pin file);
+  void finish_head(response_plan& p) const;
+
+  const connection_context& ctx_;
+  request_parser parser_;
+  std::vector<slot_state> slots_;
+  std::size_t front_ = 0;
+  std::size_t count_ = 0;
+  std::uint64_t sent_ = 0;  // of the front response
+  bool input_closed_ = false;
+  bool keep_alive_header_ = false;  // HTTP/1.0 keep-alive: say so (RFC 9112 §9.3)
+  std::string path_;                // normalised path, capacity reused
+};
+
+}  // namespace overlap::http

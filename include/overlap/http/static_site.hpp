@@ -1,0 +1,66 @@
+// The document root: maps a normalised request path to a file, a directory
+// redirect, an index file, a generated listing, or an error status.
+#pragma once
+
+#include <overlap/http/file_descriptor.hpp>
+#include <overlap/http/limits.hpp>
+#include <overlap/http/mime_types.hpp>
+#include <overlap/http/open_file_cache.hpp>
+#include <overlap/http/status.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace overlap::http {
+
+struct site_lookup {
+  enum class outcome : std::uint8_t {
+    file,      // 200-class: serve `file` (status ok)
+    redirect,  // 301: a directory named without its trailing '/'
+    listing,   // 200: generated autoindex HTML is in the caller's buffer
+    error,     // `status` is 403, 404 or 500
+  };
+  outcome kind = outcome::error;
+  http_status status = http_status::not_found;
+  file_pin file;
+};
+
+// Not thread-safe: one per thread/shard (it owns an open_file_cache).
+class static_site {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+  // Called for failures that map to 500 (an unexpected errno), so they can
+  // be logged; never called for 403/404.
+  using error_reporter = std::function<void(std::string_view path, int error_number)>;
+
+  // Opens `docroot` with O_PATH|O_DIRECTORY. Set-up: throws std::system_error
+  // if it cannot be opened. Loads options.mime_types_path if non-empty.
+  static_site(const std::string& docroot, site_options options);
+  // Takes ownership of an already-open directory fd.
+  static_site(file_descriptor docroot, site_options options);
+
+  // `path` comes from normalize_path(): starts with '/', ends with '/' when a
+  // directory was requested. `listing` (capacity reused) receives the HTML of
+  // an autoindex page when the outcome is `listing`.
+  site_lookup resolve(std::string_view path, time_point now, std::string& listing);
+
+  void set_error_reporter(error_reporter r) { report_ = std::move(r); }
+  const site_options& options() const noexcept { return options_; }
+  const mime_types& types() const noexcept { return types_; }
+  open_file_cache& cache() noexcept { return cache_; }
+  int docroot_fd() const noexcept { return docroot_.get(); }
+
+ private:
+  site_lookup failure(open_status s, std::string_view path, int error_number);
+
+  file_descriptor docroot_;
+  site_options options_;
+  mime_types types_;
+  open_file_cache cache_;
+  std::string scratch_;  // key of the index file being tried
+  error_reporter report_;
+};
+
+}  // namespace overlap::http

@@ -1,0 +1,155 @@
+// The Completion Dispatcher (paper §5): overlap::proactor.
+//
+// Applications initiate asynchronous operations on I/O objects bound to a
+// proactor; the backend (the Asynchronous Operation Processor: io_uring, or
+// an emulation) performs them; run() and friends dispatch each completion to
+// its handler on the calling thread. One proactor per thread: only post(),
+// stop() and wake-ups may be called from other threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "overlap/completion.hpp"
+#include "overlap/operation.hpp"
+
+namespace overlap {
+
+namespace detail {
+class backend;
+struct io_state;
+struct task_root;
+io_state* acquire_state(proactor& p, int fd);
+void release(io_state& s) noexcept;
+}  // namespace detail
+
+struct proactor_options {
+  // Submission-queue entries of the io_uring backend.
+  unsigned queue_entries = 1024;
+  // Provided-buffer ring for async_receive: count (power of two) and size.
+  unsigned recv_buffer_count = 1024;
+  unsigned recv_buffer_size = 4096;
+  // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring.
+  std::string backend;
+};
+
+// Counters a backend keeps; read with proactor::stats().
+struct proactor_stats {
+  std::uint64_t completions = 0;        // kernel completions dispatched
+  std::uint64_t submissions = 0;        // io_uring_enter calls that submitted work
+  std::uint64_t sq_full = 0;            // times the submission queue was full
+  std::uint64_t cq_overflows = 0;       // times the kernel reported CQ overflow
+  std::uint64_t enobufs = 0;            // multishot receives ended by an empty buffer ring
+  std::uint64_t spill_receives = 0;     // receives served by a private buffer after ENOBUFS
+  std::uint64_t multishot_rearms = 0;   // multishot operations re-armed
+};
+
+class proactor {
+ public:
+  explicit proactor(proactor_options options = {});
+  ~proactor();
+  proactor(const proactor&) = delete;
+  proactor& operator=(const proactor&) = delete;
+
+  // Runs until stop() or until no work remains; returns handlers run.
+  std::size_t run();
+  // Runs at most one handler, waiting for it if needed.
+  std::size_t run_one();
+  // Runs ready handlers without blocking.
+  std::size_t poll();
+  // Runs until the duration passes, stop(), or no work remains.
+  std::size_t run_for(std::chrono::nanoseconds duration);
+
+  // Makes run() return as soon as possible. Safe from any thread.
+  void stop() noexcept;
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  // Clears the stopped state so run() can be called again.
+  void restart() noexcept { stopped_.store(false, std::memory_order_release); }
+
+  // Queues fn to run on the proactor's thread and wakes it. Safe from any
+  // thread; fn never runs inside post().
+  void post(std::function<void()> fn);
+
+  // Keeps run() from returning for lack of work (e.g. while waiting for
+  // posts from other threads).
+  class work_guard {
+   public:
+    explicit work_guard(proactor& p) noexcept : p_(&p) { ++p.outstanding_; }
+    work_guard(work_guard&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    work_guard(const work_guard&) = delete;
+    work_guard& operator=(const work_guard&) = delete;
+    ~work_guard() { reset(); }
+    void reset() noexcept {
+      if (p_ != nullptr) --std::exchange(p_, nullptr)->outstanding_;
+    }
+
+   private:
+    proactor* p_;
+  };
+
+  const char* backend_name() const noexcept;
+  proactor_stats stats() const noexcept;
+  const proactor_options& options() const noexcept { return options_; }
+
+  // --- used by I/O objects and the backend ------------------------------
+  void start(io_op& op);
+  void cancel(io_op& op) noexcept;
+  // Queues a completion to run from the loop (same thread only).
+  void post_completion(operation& op, int res) noexcept;
+  detail::backend& backend() noexcept { return *backend_; }
+  bool shutting_down() const noexcept { return shutting_down_; }
+  void on_operation_started() noexcept { ++outstanding_; }
+  void on_operation_finished() noexcept { --outstanding_; }
+  void adopt_root(detail::task_root* root) noexcept;
+  void drop_root(detail::task_root* root) noexcept;
+  void set_exception(std::exception_ptr e) noexcept;
+
+ private:
+  friend void* detail::allocate_operation(proactor&, std::size_t);
+  friend void detail::release_operation(proactor&, void*, std::size_t) noexcept;
+  friend void detail::track_operation(proactor&, detail::owned_op_link*) noexcept;
+  friend void detail::untrack_operation(proactor&, detail::owned_op_link*) noexcept;
+  friend detail::io_state* detail::acquire_state(proactor&, int);
+  friend void detail::release(detail::io_state&) noexcept;
+
+  enum class wait_mode { block, poll, until };
+  std::size_t run_loop(std::size_t max_handlers, wait_mode mode,
+                       std::chrono::steady_clock::time_point deadline);
+  std::size_t run_ready(std::size_t max_handlers);
+  std::size_t take_foreign_posts();
+  void rethrow_pending();
+
+  proactor_options options_;
+  std::unique_ptr<detail::backend> backend_;
+  std::atomic<bool> stopped_{false};
+  bool shutting_down_ = false;
+  std::size_t outstanding_ = 0;  // operations in flight + queued completions + guards
+
+  operation* ready_head_ = nullptr;
+  operation* ready_tail_ = nullptr;
+
+  std::mutex foreign_mutex_;
+  std::vector<std::function<void()>> foreign_posts_;
+  std::atomic<bool> foreign_pending_{false};
+
+  // Recycled blocks for callable-form operations, by 64-byte size class.
+  static constexpr std::size_t block_granule = 64;
+  static constexpr std::size_t block_classes = 16;
+  std::vector<void*> free_blocks_[block_classes];
+  detail::owned_op_link owned_ops_;  // sentinel of a circular list
+
+  detail::io_state* live_states_ = nullptr;
+  std::vector<detail::io_state*> free_states_;
+  detail::task_root* roots_ = nullptr;
+  std::exception_ptr pending_exception_;
+};
+
+}  // namespace overlap

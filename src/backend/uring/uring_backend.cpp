@@ -1,0 +1,802 @@
+#include "uring_backend.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+#include "overlap/error.hpp"
+#include "overlap/proactor.hpp"
+
+namespace overlap::detail {
+namespace {
+
+constexpr std::uint16_t receive_buffer_group = 0;
+// A posted completion that reports end of stream rather than a byte count.
+constexpr int posted_eof = INT_MIN;
+// user_data tag: the standalone deadline timer of an io_op (ops are 8-aligned).
+constexpr std::uint64_t deadline_tag = 1;
+constexpr std::size_t reap_batch = 64;
+
+bool has_deadline(const io_op& op) noexcept {
+  return op.options.timeout.count() > 0 && op.kind != op_kind::timer &&
+         op.kind != op_kind::accept_multishot;
+}
+
+std::system_error setup_error(int negative_errno, const std::string& what) {
+  std::string hint;
+  if (negative_errno == -EPERM || negative_errno == -EACCES) {
+    hint = " (io_uring is disabled: see /proc/sys/kernel/io_uring_disabled or the container's "
+           "seccomp profile)";
+  } else if (negative_errno == -ENOSYS) {
+    hint = " (this kernel has no io_uring)";
+  } else if (negative_errno == -ENOMEM) {
+    hint = " (RLIMIT_MEMLOCK may be too low for the ring)";
+  }
+  return std::system_error(-negative_errno, std::system_category(),
+                           "cannot set up io_uring: " + what + hint);
+}
+
+}  // namespace
+
+std::unique_ptr<backend> make_uring_backend(proactor& owner, const proactor_options& options) {
+  return std::make_unique<uring_backend>(owner, options);
+}
+
+uring_backend::uring_backend(proactor& owner, const proactor_options& options) : owner_(owner) {
+  // Try the most capable set-up first and fall back flag by flag: older
+  // kernels reject flags they do not know with EINVAL.
+  const unsigned base = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+  const unsigned attempts[] = {
+      base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+      base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+      base | IORING_SETUP_COOP_TASKRUN,
+      IORING_SETUP_CQSIZE,
+  };
+  int rc = -EINVAL;
+  for (unsigned flags : attempts) {
+    io_uring_params p{};
+    p.flags = flags;
+    p.cq_entries = options.queue_entries * 4;  // room for multishot bursts
+    rc = io_uring_queue_init_params(options.queue_entries, &ring_, &p);
+    if (rc != -EINVAL) break;
+  }
+  if (rc < 0) throw setup_error(rc, "io_uring_setup");
+  ring_ready_ = true;
+
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring_);
+  if (probe == nullptr) {
+    io_uring_queue_exit(&ring_);
+    throw setup_error(-ENOSYS, "probe");
+  }
+  const std::pair<int, const char*> required[] = {
+      {IORING_OP_ACCEPT, "ACCEPT"},       {IORING_OP_CONNECT, "CONNECT"},
+      {IORING_OP_RECV, "RECV"},           {IORING_OP_SEND, "SEND"},
+      {IORING_OP_SENDMSG, "SENDMSG"},     {IORING_OP_TIMEOUT, "TIMEOUT"},
+      {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+      {IORING_OP_CLOSE, "CLOSE"},         {IORING_OP_SHUTDOWN, "SHUTDOWN"},
+      {IORING_OP_POLL_ADD, "POLL_ADD"},   {IORING_OP_READ, "READ"},
+  };
+  for (const auto& [opcode, opname] : required) {
+    if (!io_uring_opcode_supported(probe, opcode)) {
+      io_uring_free_probe(probe);
+      io_uring_queue_exit(&ring_);
+      throw setup_error(-ENOSYS, std::string("kernel lacks IORING_OP_") + opname);
+    }
+  }
+  io_uring_free_probe(probe);
+
+  // Optional features: a registered ring fd saves an fd lookup per enter; the
+  // buffer ring enables multishot receive (without it, receives use a private
+  // buffer per waiting stream).
+  (void)io_uring_register_ring_fd(&ring_);
+  (void)buffers_.setup(ring_, options.recv_buffer_count, options.recv_buffer_size,
+                       receive_buffer_group);
+
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    const int e = errno;
+    io_uring_queue_exit(&ring_);
+    throw setup_error(-e, "eventfd");
+  }
+  arm_wake();
+}
+
+uring_backend::~uring_backend() { shutdown(); }
+
+void uring_backend::shutdown() noexcept {
+  if (ring_ready_) {
+    io_uring_queue_exit(&ring_);
+    ring_ready_ = false;
+  }
+  buffers_.reset();
+  if (wake_fd_ >= 0) ::close(std::exchange(wake_fd_, -1));
+}
+
+// --- submission ---------------------------------------------------------
+
+io_uring_sqe* uring_backend::get_sqe(unsigned needed) {
+  // A full submission queue is never fatal: submit what is queued and retry.
+  if (io_uring_sq_space_left(&ring_) < needed) {
+    ++stats_.sq_full;
+    io_uring_submit(&ring_);
+  }
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+    ++stats_.sq_full;
+    io_uring_submit(&ring_);
+  }
+  throw std::system_error(EBUSY, std::system_category(), "io_uring submission queue stuck");
+}
+
+void uring_backend::arm_wake() {
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_poll_multishot(sqe, wake_fd_, POLLIN);
+  io_uring_sqe_set_data(sqe, static_cast<operation*>(&wake_op_));
+}
+
+void uring_backend::wake_op::on_wake(operation* op, int, std::uint32_t flags) {
+  auto* self = static_cast<wake_op*>(op)->self;
+  eventfd_t value;
+  (void)::eventfd_read(self->wake_fd_, &value);
+  if ((flags & IORING_CQE_F_MORE) == 0 && self->ring_ready_) self->arm_wake();
+}
+
+void uring_backend::wake() noexcept {
+  if (wake_fd_ >= 0) (void)::eventfd_write(wake_fd_, 1);
+}
+
+void uring_backend::post(io_op& op, int res) noexcept { owner_.post_completion(op, res); }
+
+void uring_backend::start(io_op& op) {
+  if (op.kind != op_kind::timer && op.sock == nullptr) {
+    post(op, op.stashed_res != 0 ? op.stashed_res : -EBADF);
+    return;
+  }
+  if (op.sock != nullptr && op.sock->closing) {
+    post(op, -EBADF);
+    return;
+  }
+  if (has_deadline(op)) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const auto total = std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) +
+                       op.options.timeout;
+    op.ts.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(total).count();
+    op.ts.tv_nsec = (total - std::chrono::seconds(op.ts.tv_sec)).count();
+  }
+  switch (op.kind) {
+    case op_kind::receive:
+      start_receive(op);
+      return;
+    case op_kind::read_some:
+    case op_kind::read_exact:
+      if (op.len == 0) {
+        post(op, 0);
+      } else if (uses_receive_queue(*op.sock)) {
+        start_receive(op);
+      } else {
+        submit_op(op);
+      }
+      return;
+    case op_kind::write_all:
+    case op_kind::writev_all:
+      if (op.len == 0) {
+        post(op, 0);
+      } else {
+        submit_op(op);
+      }
+      return;
+    case op_kind::sendfile:
+      if (has_deadline(op)) arm_deadline(op);
+      try_sendfile(op, true);
+      return;
+    default:
+      submit_op(op);
+      return;
+  }
+}
+
+void uring_backend::submit_op(io_op& op) {
+  const bool linked = has_deadline(op);
+  io_uring_sqe* sqe = get_sqe(linked ? 2 : 1);
+  constexpr int send_flags = MSG_NOSIGNAL | MSG_WAITALL;
+  switch (op.kind) {
+    case op_kind::accept:
+      io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      break;
+    case op_kind::accept_multishot:
+      if (multishot_accept_) {
+        io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      } else {
+        io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      }
+      break;
+    case op_kind::connect:
+      io_uring_prep_connect(sqe, op.fd, reinterpret_cast<sockaddr*>(&op.sock->peer),
+                            op.sock->peer_len);
+      break;
+    case op_kind::read_some:
+    case op_kind::read_exact:
+      io_uring_prep_recv(sqe, op.fd, op.buf + op.done, op.len - op.done, 0);
+      break;
+    case op_kind::write_all:
+      io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, send_flags);
+      break;
+    case op_kind::writev_all:
+      if (op.iov_offset > 0) {
+        // Finish the partly sent iovec with a plain send, then continue with
+        // sendmsg from the next one: the caller's array is never modified.
+        const iovec& v = op.iov[op.iov_index];
+        io_uring_prep_send(sqe, op.fd, static_cast<char*>(v.iov_base) + op.iov_offset,
+                           v.iov_len - op.iov_offset, send_flags);
+      } else {
+        op.msg = {};
+        op.msg.msg_iov = const_cast<iovec*>(op.iov + op.iov_index);
+        op.msg.msg_iovlen = static_cast<std::size_t>(std::min(op.iovcnt - op.iov_index, IOV_MAX));
+        io_uring_prep_sendmsg(sqe, op.fd, &op.msg, send_flags);
+      }
+      break;
+    case op_kind::shutdown:
+      io_uring_prep_shutdown(sqe, op.fd, op.how);
+      break;
+    case op_kind::timer:
+      io_uring_prep_timeout(sqe, &op.ts, 0, 0);
+      break;
+    case op_kind::signal:
+      io_uring_prep_read(sqe, op.fd, op.buf, static_cast<unsigned>(op.len), static_cast<__u64>(-1));
+      break;
+    case op_kind::sendfile:
+      io_uring_prep_poll_add(sqe, op.fd, POLLOUT);
+      break;
+    case op_kind::receive:
+    case op_kind::close:
+      break;
+  }
+  io_uring_sqe_set_data(sqe, static_cast<operation*>(&op));
+  if (linked) {
+    // RFC-free but kernel-specific: a linked timeout must directly follow the
+    // operation in the same submission; get_sqe(2) above reserved the slot.
+    sqe->flags |= IOSQE_IO_LINK;
+    io_uring_sqe* t = get_sqe();
+    io_uring_prep_link_timeout(t, &op.ts, IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(t, 0);
+  }
+}
+
+// --- completion ---------------------------------------------------------
+
+std::error_code uring_backend::error_for(const io_op& op, int res) const noexcept {
+  if ((res == -ECANCELED || res == -EINTR || res == -ETIME) && !op.user_cancelled &&
+      (has_deadline(op) || op.deadline_fired)) {
+    return errc::timed_out;
+  }
+  if (res == -ETIME) return errc::timed_out;
+  return error_from_result(res);
+}
+
+void uring_backend::complete(io_op& op, std::error_code ec, std::size_t n) {
+  if (op.deadline_armed) {
+    // The deadline timer's CQE still refers to op: finish only once it is in,
+    // so the operation's memory is never reused while the kernel knows it.
+    op.result_stashed = true;
+    op.ec = ec;
+    op.bytes = n;
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_timeout_remove(sqe, reinterpret_cast<std::uint64_t>(&op) | deadline_tag, 0);
+    io_uring_sqe_set_data64(sqe, 0);
+    return;
+  }
+  op.finish(ec, n);
+}
+
+void uring_backend::arm_deadline(io_op& op) {
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_timeout(sqe, &op.ts, 0, IORING_TIMEOUT_ABS);
+  io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&op) | deadline_tag);
+  op.deadline_armed = true;
+}
+
+void uring_backend::on_deadline(io_op& op, int res) {
+  op.deadline_armed = false;
+  if (op.result_stashed) {
+    op.result_stashed = false;
+    op.finish(op.ec, op.bytes);
+    return;
+  }
+  if (res != -ETIME) return;  // removed before it fired, result still to come
+  op.deadline_fired = true;
+  if (op.sock != nullptr && op.sock->pending_receive == &op) {
+    op.sock->pending_receive = nullptr;
+    op.finish(errc::timed_out, op.done);
+  } else if (op.sock != nullptr && op.sock->pending_sendfile == &op) {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_cancel(sqe, static_cast<operation*>(&op), 0);
+    io_uring_sqe_set_data64(sqe, 0);
+  }
+}
+
+void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
+  if (flags & posted_completion_flag) {
+    if (res == posted_eof) {
+      complete(op, errc::eof, op.done);
+    } else if (res < 0) {
+      complete(op, error_for(op, res), op.done);
+    } else {
+      complete(op, {}, static_cast<std::size_t>(res));
+    }
+    return;
+  }
+  switch (op.kind) {
+    case op_kind::accept_multishot:
+      if (res == -EINVAL && multishot_accept_ && !op.user_cancelled) {
+        multishot_accept_ = false;  // kernel without multishot accept: re-arm one at a time
+        submit_op(op);
+        return;
+      }
+      if (res >= 0) {
+        // Keep accepting: re-arm first if the kernel ended the multishot (or
+        // this is the one-at-a-time fallback), then deliver the connection.
+        if ((flags & IORING_CQE_F_MORE) == 0) {
+          ++stats_.multishot_rearms;
+          submit_op(op);
+        }
+        op.more = true;
+        op.finish({}, static_cast<std::size_t>(res));
+        return;
+      }
+      op.more = false;
+      complete(op, error_for(op, res), 0);
+      return;
+    case op_kind::accept:
+    case op_kind::connect:
+    case op_kind::shutdown:
+      if (res < 0) {
+        complete(op, error_for(op, res), 0);
+      } else {
+        complete(op, {}, static_cast<std::size_t>(res));
+      }
+      return;
+    case op_kind::timer:
+      if (res == -ETIME || res >= 0) {
+        complete(op, {}, 0);
+      } else {
+        complete(op, error_from_result(res), 0);
+      }
+      return;
+    case op_kind::signal:
+      if (res == static_cast<int>(sizeof(signalfd_siginfo))) {
+        signalfd_siginfo info;
+        std::memcpy(&info, op.buf, sizeof(info));
+        complete(op, {}, info.ssi_signo);
+      } else {
+        complete(op, res < 0 ? error_for(op, res) : make_error_code(std::errc::io_error), 0);
+      }
+      return;
+    case op_kind::read_some:
+      if (res > 0) {
+        complete(op, {}, static_cast<std::size_t>(res));
+      } else {
+        complete(op, res == 0 ? std::error_code(errc::eof) : error_for(op, res), 0);
+      }
+      return;
+    case op_kind::read_exact:
+      if (res > 0) {
+        op.done += static_cast<std::size_t>(res);
+        if (op.done < op.len) {
+          submit_op(op);
+        } else {
+          complete(op, {}, op.done);
+        }
+      } else {
+        complete(op, res == 0 ? std::error_code(errc::eof) : error_for(op, res), op.done);
+      }
+      return;
+    case op_kind::write_all:
+    case op_kind::writev_all:
+      if (res <= 0) {
+        // A 0-byte send of a non-empty buffer would loop forever: report it.
+        complete(op, res == 0 ? make_error_code(std::errc::broken_pipe) : error_for(op, res),
+                 op.done);
+        return;
+      }
+      if (op.kind == op_kind::write_all) {
+        op.done += static_cast<std::size_t>(res);
+      } else {
+        advance_writev(op, static_cast<std::size_t>(res));
+      }
+      if (op.done < op.len) {
+        submit_op(op);  // short send: resubmit the rest
+      } else {
+        complete(op, {}, op.done);
+      }
+      return;
+    case op_kind::sendfile:
+      op.sock->pending_sendfile = nullptr;
+      if (res < 0) {
+        complete(op, error_for(op, res), op.done);
+      } else {
+        try_sendfile(op, false);
+      }
+      return;
+    case op_kind::receive:
+    case op_kind::close:
+      return;
+  }
+}
+
+void uring_backend::advance_writev(io_op& op, std::size_t n) noexcept {
+  op.done += n;
+  while (n > 0 && op.iov_index < op.iovcnt) {
+    const std::size_t left = op.iov[op.iov_index].iov_len - op.iov_offset;
+    if (n < left) {
+      op.iov_offset += n;
+      return;
+    }
+    n -= left;
+    op.iov_offset = 0;
+    ++op.iov_index;
+  }
+  // Skip empty iovecs so the next submission starts on data.
+  while (op.iov_index < op.iovcnt && op.iov[op.iov_index].iov_len == 0) ++op.iov_index;
+}
+
+void uring_backend::try_sendfile(io_op& op, bool initiating) {
+  while (op.done < op.len) {
+    off_t offset = static_cast<off_t>(op.file_offset + static_cast<std::int64_t>(op.done));
+    const std::size_t chunk = std::min<std::size_t>(op.len - op.done, std::size_t{1} << 30);
+    const ssize_t n = ::sendfile(op.fd, op.file_fd, &offset, chunk);
+    if (n > 0) {
+      op.done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      // Socket buffer full: ask the kernel to tell us when it drains.
+      op.sock->pending_sendfile = &op;
+      submit_op(op);
+      return;
+    }
+    const int res = n == 0 ? posted_eof : -errno;  // 0: the file is shorter than promised
+    if (initiating) {
+      post(op, res);
+    } else if (res == posted_eof) {
+      complete(op, errc::eof, op.done);
+    } else {
+      complete(op, error_for(op, res), op.done);
+    }
+    return;
+  }
+  if (initiating) {
+    post(op, static_cast<int>(std::min<std::size_t>(op.done, INT_MAX)));
+  } else {
+    complete(op, {}, op.done);
+  }
+}
+
+void uring_backend::cancel(io_op& op) noexcept {
+  io_state* s = op.sock;
+  if (s != nullptr && s->pending_receive == &op) {
+    s->pending_receive = nullptr;
+    post(op, -ECANCELED);
+    return;
+  }
+  if (!ring_ready_) return;
+  try {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_cancel(sqe, static_cast<operation*>(&op), 0);
+    io_uring_sqe_set_data64(sqe, 0);
+  } catch (...) {
+    // The queue is stuck; the operation will still complete on its own.
+  }
+}
+
+void uring_backend::cancel_all(io_state& s) noexcept {
+  for (io_op* op = s.inflight; op != nullptr; op = op->state_next) owner_.cancel(*op);
+}
+
+void uring_backend::close(io_state& s) noexcept {
+  if (s.closing) return;
+  s.closing = true;
+  cancel_all(s);
+  try {
+    if (s.multishot_armed) {
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_cancel(sqe, static_cast<operation*>(&s.multishot_op), 0);
+      io_uring_sqe_set_data64(sqe, 0);
+    }
+    drop_queue(s);
+    if (s.fd >= 0) {
+      // IORING_OP_CLOSE after the cancellations in the same submission: the
+      // descriptor number is released only once the kernel is done with it.
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_close(sqe, s.fd);
+      io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.close_op));
+      add_ref(s);
+    }
+  } catch (...) {
+    if (s.fd >= 0) ::close(s.fd);
+  }
+  s.fd = -1;
+}
+
+// --- receive side -------------------------------------------------------
+
+bool uring_backend::uses_receive_queue(const io_state& s) const noexcept {
+  return s.multishot_armed || s.rq_head != no_buffer || s.spill_len > s.spill_off;
+}
+
+std::span<const char> uring_backend::received(const io_state& s) const noexcept {
+  if (s.spill_len > s.spill_off) {
+    return {s.spill.get() + s.spill_off, s.spill_len - s.spill_off};
+  }
+  if (s.rq_head == no_buffer) return {};
+  auto& b = const_cast<buffer_ring&>(buffers_);
+  return {b.data(s.rq_head) + s.rq_head_offset, b.length(s.rq_head) - s.rq_head_offset};
+}
+
+void uring_backend::consume(io_state& s, std::size_t n) noexcept {
+  while (n > 0) {
+    if (s.spill_len > s.spill_off) {
+      const std::size_t k = std::min<std::size_t>(n, s.spill_len - s.spill_off);
+      s.spill_off += static_cast<std::uint32_t>(k);
+      n -= k;
+      if (s.spill_off == s.spill_len) {
+        s.spill_off = s.spill_len = 0;
+        s.spill.reset();  // an idle stream keeps no buffer
+      }
+      continue;
+    }
+    if (s.rq_head == no_buffer) return;
+    const std::uint16_t bid = s.rq_head;
+    const std::size_t left = buffers_.length(bid) - s.rq_head_offset;
+    const std::size_t k = std::min(n, left);
+    s.rq_head_offset += static_cast<std::uint32_t>(k);
+    n -= k;
+    if (k == left) {
+      s.rq_head = bid == s.rq_tail ? no_buffer : buffers_.next(bid);
+      if (s.rq_head == no_buffer) s.rq_tail = no_buffer;
+      s.rq_head_offset = 0;
+      buffers_.give_back(bid);
+    }
+  }
+}
+
+void uring_backend::drop_queue(io_state& s) noexcept {
+  while (s.rq_head != no_buffer) {
+    const std::uint16_t bid = s.rq_head;
+    s.rq_head = bid == s.rq_tail ? no_buffer : buffers_.next(bid);
+    buffers_.give_back(bid);
+  }
+  s.rq_tail = no_buffer;
+  s.rq_head_offset = 0;
+  s.spill.reset();
+  s.spill_len = s.spill_off = 0;
+}
+
+std::size_t uring_backend::copy_out(io_state& s, char* dst, std::size_t max) noexcept {
+  std::size_t copied = 0;
+  while (copied < max) {
+    const auto chunk = received(s);
+    if (chunk.empty()) break;
+    const std::size_t k = std::min(chunk.size(), max - copied);
+    std::memcpy(dst + copied, chunk.data(), k);
+    copied += k;
+    consume(s, k);
+  }
+  return copied;
+}
+
+void uring_backend::start_receive(io_op& op) {
+  io_state& s = *op.sock;
+  if (s.pending_receive != nullptr) {
+    post(op, -EALREADY);  // one receive at a time per stream
+    return;
+  }
+  if (has_deadline(op)) arm_deadline(op);
+  s.pending_receive = &op;
+  serve_pending(s, true);
+}
+
+// Satisfies the waiting receive from queued data, end of stream or an error;
+// otherwise makes sure the kernel is receiving for it.
+void uring_backend::serve_pending(io_state& s, bool initiating) {
+  io_op* op = s.pending_receive;
+  if (op == nullptr) return;
+  int res = 0;
+  bool ready = false;
+  const auto data = received(s);
+  if (!data.empty()) {
+    if (op->kind == op_kind::receive) {
+      res = static_cast<int>(data.size());
+      ready = true;
+    } else {
+      op->done += copy_out(s, op->buf + op->done, op->len - op->done);
+      ready = op->kind == op_kind::read_some || op->done == op->len;
+      res = static_cast<int>(std::min<std::size_t>(op->done, INT_MAX));
+    }
+  } else if (s.peer_eof) {
+    res = posted_eof;
+    ready = true;
+  } else if (s.recv_error != 0) {
+    res = s.recv_error;
+    ready = true;
+  }
+  if (!ready) {
+    ensure_receiving(s);
+    return;
+  }
+  s.pending_receive = nullptr;
+  if (initiating) {
+    post(*op, res);  // never complete inside the initiating call
+  } else {
+    on_io_event(*op, res, posted_completion_flag);
+  }
+}
+
+void uring_backend::ensure_receiving(io_state& s) {
+  if (s.multishot_armed || s.spill_op.next_ready == &s.spill_op || s.closing) return;
+  if (buffers_.enabled() && buffers_.available() > 0) {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffers_.group();
+    io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.multishot_op));
+    s.multishot_armed = true;
+    add_ref(s);
+    return;
+  }
+  // The shared ring is empty (or absent): receive into a private buffer so
+  // this stream makes progress; the next receive tries the ring again.
+  ++stats_.spill_receives;
+  const unsigned size = buffers_.enabled() ? buffers_.buffer_size() : owner_.options().recv_buffer_size;
+  s.spill.reset(new char[size]);
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_recv(sqe, s.fd, s.spill.get(), size, 0);
+  io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.spill_op));
+  s.spill_op.next_ready = &s.spill_op;  // marks "spill receive in flight"
+  add_ref(s);
+}
+
+void uring_backend::on_state_event(io_state& s, int role, int res, std::uint32_t flags) {
+  switch (static_cast<state_op::role>(role)) {
+    case state_op::role::recv_multishot:
+      on_multishot(s, res, flags);
+      return;
+    case state_op::role::recv_spill:
+      on_spill(s, res);
+      return;
+    case state_op::role::close:
+    case state_op::role::poll_out:
+      release(s);
+      return;
+  }
+}
+
+void uring_backend::on_multishot(io_state& s, int res, std::uint32_t flags) {
+  const bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (res > 0 && (flags & IORING_CQE_F_BUFFER) != 0) {
+    const auto bid = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    buffers_.taken();
+    if (s.closing) {
+      buffers_.give_back(bid);
+    } else {
+      buffers_.length(bid) = static_cast<std::uint32_t>(res);
+      if (s.rq_tail == no_buffer) {
+        s.rq_head = bid;
+      } else {
+        buffers_.next(s.rq_tail) = bid;
+      }
+      s.rq_tail = bid;
+    }
+  } else if (res == 0) {
+    s.peer_eof = true;
+  } else if (res == -ENOBUFS) {
+    ++stats_.enobufs;  // the ring ran dry: re-armed (or spilled) below
+  } else if (res < 0 && res != -ECANCELED) {
+    s.recv_error = res;
+  }
+  if (!more) s.multishot_armed = false;
+  if (!s.closing) {
+    if (!more && res == -ENOBUFS && s.pending_receive != nullptr) ++stats_.multishot_rearms;
+    serve_pending(s, false);
+  }
+  if (!more) release(s);
+}
+
+void uring_backend::on_spill(io_state& s, int res) {
+  s.spill_op.next_ready = nullptr;
+  if (res > 0) {
+    s.spill_len = static_cast<std::uint32_t>(res);
+    s.spill_off = 0;
+  } else {
+    s.spill.reset();
+    if (res == 0) {
+      s.peer_eof = true;
+    } else if (res != -ECANCELED) {
+      s.recv_error = res;
+    }
+  }
+  if (!s.closing) serve_pending(s, false);
+  release(s);
+}
+
+// --- the wait -----------------------------------------------------------
+
+void uring_backend::dispatch(std::uint64_t user_data, int res, std::uint32_t flags) {
+  if (user_data == 0) return;  // cancellation results, linked timeouts
+  if ((user_data & deadline_tag) != 0) {
+    on_deadline(*reinterpret_cast<io_op*>(user_data & ~deadline_tag), res);
+    return;
+  }
+  reinterpret_cast<operation*>(user_data)->on_event(res, flags);
+}
+
+std::size_t uring_backend::reap(std::size_t max) {
+  struct entry {
+    std::uint64_t user_data;
+    int res;
+    std::uint32_t flags;
+  };
+  std::size_t total = 0;
+  while (total < max) {
+    entry batch[reap_batch];
+    std::size_t n = 0;
+    unsigned head;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      batch[n++] = {cqe->user_data, cqe->res, cqe->flags};
+      if (n == reap_batch || total + n >= max) break;
+    }
+    if (n == 0) {
+      if (!io_uring_cq_has_overflow(&ring_)) break;
+      // Completions the kernel could not post are waiting in its overflow
+      // list: flush them into the ring and keep going.
+      ++stats_.cq_overflows;
+      io_uring_get_events(&ring_);
+      continue;
+    }
+    // Free the CQ slots before running handlers, which may submit more work.
+    io_uring_cq_advance(&ring_, static_cast<unsigned>(n));
+    stats_.completions += n;
+    for (std::size_t i = 0; i < n; ++i) dispatch(batch[i].user_data, batch[i].res, batch[i].flags);
+    total += n;
+  }
+  return total;
+}
+
+std::size_t uring_backend::wait(std::chrono::nanoseconds timeout, std::size_t max_completions) {
+  if (io_uring_cq_ready(&ring_) == 0) {
+    int rc;
+    if (timeout.count() == 0) {
+      rc = io_uring_submit_and_get_events(&ring_);
+    } else if (timeout.count() < 0) {
+      rc = io_uring_submit_and_wait(&ring_, 1);
+    } else {
+      __kernel_timespec ts{};
+      ts.tv_sec = timeout.count() / 1'000'000'000;
+      ts.tv_nsec = timeout.count() % 1'000'000'000;
+      io_uring_cqe* cqe = nullptr;
+      rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    }
+    ++stats_.submissions;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+      throw std::system_error(-rc, std::system_category(), "io_uring_enter");
+    }
+  } else if (io_uring_sq_ready(&ring_) > 0) {
+    io_uring_submit(&ring_);
+    ++stats_.submissions;
+  }
+  return reap(max_completions);
+}
+
+}  // namespace overlap::detail

@@ -1,0 +1,64 @@
+#include "overlap/endpoint.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+namespace overlap {
+
+endpoint::endpoint(const sockaddr* sa, socklen_t len) noexcept {
+  len_ = len > sizeof(storage_) ? sizeof(storage_) : len;
+  std::memcpy(&storage_, sa, len_);
+}
+
+std::optional<endpoint> endpoint::parse(std::string_view host, std::uint16_t port) {
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string text(host);
+  endpoint ep;
+  sockaddr_in v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    return endpoint(reinterpret_cast<const sockaddr*>(&v4), sizeof(v4));
+  }
+  sockaddr_in6 v6{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    return endpoint(reinterpret_cast<const sockaddr*>(&v6), sizeof(v6));
+  }
+  return std::nullopt;
+}
+
+endpoint endpoint::loopback_v4(std::uint16_t port) { return *parse("127.0.0.1", port); }
+
+std::uint16_t endpoint::port() const noexcept {
+  if (storage_.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+  }
+  if (storage_.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  }
+  return 0;
+}
+
+std::string endpoint::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (storage_.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
+                sizeof(buf));
+    return std::string(buf) + ":" + std::to_string(port());
+  }
+  if (storage_.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
+                sizeof(buf));
+    return "[" + std::string(buf) + "]:" + std::to_string(port());
+  }
+  return "(unspecified)";
+}
+
+}  // namespace overlap
