@@ -50,6 +50,11 @@ class tcp_acceptor {
  public:
   // Opens, binds and listens; throws std::system_error on failure.
   tcp_acceptor(proactor& p, const endpoint& ep, acceptor_options o = {});
+  // Adopts a listening socket made by open_listener (e.g. on another thread
+  // before the proactor's thread started).
+  tcp_acceptor(proactor& p, int listening_fd);
+  // Opens a non-blocking listening socket; throws std::system_error.
+  static int open_listener(const endpoint& ep, acceptor_options o = {});
   tcp_acceptor(tcp_acceptor&& o) noexcept
       : proactor_(o.proactor_), state_(std::exchange(o.state_, nullptr)) {}
   tcp_acceptor& operator=(tcp_acceptor&&) = delete;

@@ -9,7 +9,13 @@
 
 namespace overlap {
 
-tcp_acceptor::tcp_acceptor(proactor& p, const endpoint& ep, acceptor_options o) : proactor_(&p) {
+tcp_acceptor::tcp_acceptor(proactor& p, const endpoint& ep, acceptor_options o)
+    : tcp_acceptor(p, open_listener(ep, o)) {}
+
+tcp_acceptor::tcp_acceptor(proactor& p, int listening_fd)
+    : proactor_(&p), state_(detail::acquire_state(p, listening_fd)) {}
+
+int tcp_acceptor::open_listener(const endpoint& ep, acceptor_options o) {
   const int fd = detail::open_tcp_socket(ep.family());
   auto fail = [fd](const char* what) {
     auto err = detail::last_error(what);
@@ -29,7 +35,7 @@ tcp_acceptor::tcp_acceptor(proactor& p, const endpoint& ep, acceptor_options o) 
   }
   if (::bind(fd, ep.data(), ep.size()) != 0) fail(("bind " + ep.to_string()).c_str());
   if (::listen(fd, o.backlog) != 0) fail("listen");
-  state_ = detail::acquire_state(p, fd);
+  return fd;
 }
 
 endpoint tcp_acceptor::local_endpoint() const {

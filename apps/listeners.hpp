@@ -1,0 +1,19 @@
+// Opens the listening sockets of a sharded server before its threads start,
+// so a bad address or a port in use is reported once, clearly, up front.
+#pragma once
+
+#include <vector>
+
+#include "overlap/endpoint.hpp"
+
+namespace overlap::apps {
+
+struct listener_set {
+  std::vector<int> fds;  // one per shard (SO_REUSEPORT when more than one)
+  endpoint bound;        // the address actually bound (port 0 resolved)
+};
+
+// Throws std::system_error (with the address in the message) on failure.
+listener_set open_listeners(const endpoint& ep, unsigned count);
+
+}  // namespace overlap::apps

@@ -1,0 +1,46 @@
+// Runs one proactor per thread (the per-core shards strategy): each shard
+// creates its own proactor on its own thread, as io_uring's SINGLE_ISSUER
+// requires, and the group can stop them all from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "overlap/proactor.hpp"
+
+namespace overlap::apps {
+
+class thread_group {
+ public:
+  // body(index, proactor) sets up the shard's I/O objects and runs the
+  // proactor; it returns when the proactor stops.
+  using shard_body = std::function<void(unsigned index, proactor& p)>;
+
+  explicit thread_group(unsigned count) : count_(count) {}
+  thread_group(const thread_group&) = delete;
+  thread_group& operator=(const thread_group&) = delete;
+  ~thread_group() { join(); }
+
+  // Starts shards 1..count-1 on new threads and runs shard 0 on this one.
+  // Rethrows the first exception any shard threw.
+  void run(const shard_body& body);
+  void stop_all() noexcept;
+
+ private:
+  void run_shard(unsigned index, const shard_body& body);
+  void join() noexcept;
+
+  unsigned count_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::vector<proactor*> proactors_;
+  std::exception_ptr error_;
+  bool stopping_ = false;
+};
+
+}  // namespace overlap::apps
