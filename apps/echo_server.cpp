@@ -19,6 +19,10 @@
 namespace overlap::apps {
 namespace {
 
+using server::listener_set;
+using server::open_listeners;
+using server::thread_group;
+
 using namespace std::chrono_literals;
 
 // Pause before accepting again after EMFILE/ENFILE, so a full descriptor

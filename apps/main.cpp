@@ -2,10 +2,39 @@
 // is a thin layer over a library entry point in this directory.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "bench_echo.hpp"
 #include "echo_server.hpp"
+#include "overlap/server/server_config.hpp"
+
+namespace {
+
+// The bundled demo site: next to the binary's source tree when run from a
+// build directory, or installed beside it.
+std::string default_docroot() {
+#ifdef OVERLAP_DEFAULT_DOCROOT
+  return OVERLAP_DEFAULT_DOCROOT;
+#else
+  return "www";
+#endif
+}
+
+unsigned default_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+// "1.5" (seconds) -> milliseconds, as CLI11 option transform.
+std::chrono::milliseconds seconds_to_ms(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"overlap: a Proactor-pattern framework on io_uring, its web server and tools"};
@@ -21,6 +50,69 @@ int main(int argc, char** argv) {
   echo_cmd->add_option("--threads", echo.threads, "Proactor threads (SO_REUSEPORT listeners)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+
+  overlap::server::server_config serve;
+  serve.docroot = default_docroot();
+  serve.threads = default_threads();
+  double header_timeout_s = 10, keepalive_timeout_s = 60, send_timeout_s = 60, grace_s = 10;
+  std::string index_names = "index.html";
+  auto* serve_cmd = app.add_subcommand("serve", "HTTP/1.1 static-file server");
+  serve_cmd->add_option("DIR", serve.docroot, "Directory to serve (default: the bundled demo site)")
+      ->capture_default_str();
+  serve_cmd->add_option("--bind", serve.bind, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "Port (0 = any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "Proactor threads (default: cores)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve_cmd->add_option("--access-log", serve.access_log, "Access log: FILE, - (stdout) or off")
+      ->capture_default_str();
+  serve_cmd->add_option("--index", index_names, "Index file names, comma-separated")
+      ->capture_default_str();
+  serve_cmd->add_option("--max-connections", serve.max_connections,
+                        "Connections across all threads; accepting pauses beyond")
+      ->check(CLI::Range(1u, 10000000u))
+      ->capture_default_str();
+  serve_cmd->add_option("--header-timeout", header_timeout_s, "Seconds to receive a request head")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
+  serve_cmd->add_option("--keepalive-timeout", keepalive_timeout_s,
+                        "Seconds an idle keep-alive connection is kept")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
+  serve_cmd->add_option("--send-timeout", send_timeout_s, "Seconds a send may make no progress")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
+  serve_cmd->add_option("--shutdown-grace", grace_s,
+                        "Seconds in-flight responses get after SIGTERM/SIGINT")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-header-bytes", serve.http.limits.max_header_bytes,
+                        "Largest request head (431 beyond)")
+      ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-target-bytes", serve.http.limits.max_target_bytes,
+                        "Longest request target (414 beyond)")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-pipelined", serve.http.max_pipelined_responses,
+                        "Responses queued per connection before reading pauses")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+      ->capture_default_str();
+  serve_cmd->add_option("--small-file-bytes", serve.http.site.small_file_bytes,
+                        "Files up to this size are cached in memory")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--open-file-cache", serve.http.site.open_file_cache_entries,
+                        "Open-file cache entries per thread")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--mime-types", serve.http.site.mime_types_path,
+                        "mime.types file (empty: built-in table)")
+      ->capture_default_str();
+  serve_cmd->add_flag("--autoindex", serve.http.site.autoindex, "List directories without an index");
+  serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles, "Serve names starting with '.'");
 
   auto* bench_cmd = app.add_subcommand("bench", "Load generators");
   bench_cmd->require_subcommand(1);
@@ -54,6 +146,25 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  if (*serve_cmd) {
+    serve.header_timeout_ms = seconds_to_ms(header_timeout_s);
+    serve.keepalive_timeout_ms = seconds_to_ms(keepalive_timeout_s);
+    serve.send_timeout_ms = seconds_to_ms(send_timeout_s);
+    serve.shutdown_grace_ms = seconds_to_ms(grace_s);
+    serve.http.site.index_names.clear();
+    for (const auto& name : CLI::detail::split(index_names, ',')) {
+      if (name.empty() || name.find('/') != std::string::npos) {
+        std::fprintf(stderr, "overlap serve: invalid --index name '%s'\n", name.c_str());
+        return 2;
+      }
+      serve.http.site.index_names.push_back(name);
+    }
+    if (serve.access_log.empty()) {
+      std::fprintf(stderr, "overlap serve: --access-log needs FILE, - or off\n");
+      return 2;
+    }
+    return overlap::server::run_server(serve);
+  }
   if (*echo_cmd) return overlap::apps::run_echo_server(echo);
   if (*bench_echo_cmd) return overlap::apps::run_bench_echo(bench);
   return 2;

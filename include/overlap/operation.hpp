@@ -36,7 +36,8 @@ enum class op_kind : std::uint8_t {
   receive,      // at least one byte into a provided buffer (tcp_stream::received())
   write_all,    // the whole buffer; short sends are resubmitted
   writev_all,   // the whole iovec array; short sends are resubmitted
-  sendfile,     // a file range to a socket via splice (file -> pipe -> socket)
+  sendfile,     // a file range to a socket, no copy through user space
+  file_write,   // the whole buffer to a file at its current position
   shutdown,
   close,
   timer,

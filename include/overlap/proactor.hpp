@@ -37,6 +37,10 @@ struct proactor_options {
   // Provided-buffer ring for async_receive: count (power of two) and size.
   unsigned recv_buffer_count = 1024;
   unsigned recv_buffer_size = 4096;
+  // Flow control: a stream holding this many unconsumed buffers stops
+  // receiving (its multishot receive is cancelled, TCP's window closes) until
+  // the application consumes them, so one flooding peer cannot drain the ring.
+  unsigned max_buffers_per_stream = 16;
   // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring.
   std::string backend;
 };

@@ -20,6 +20,7 @@ const char* to_string(op_kind kind) noexcept {
     case op_kind::write_all: return "write_all";
     case op_kind::writev_all: return "writev_all";
     case op_kind::sendfile: return "sendfile";
+    case op_kind::file_write: return "file_write";
     case op_kind::shutdown: return "shutdown";
     case op_kind::close: return "close";
     case op_kind::timer: return "timer";
@@ -102,6 +103,7 @@ void handler_op::deliver(io_op* base) {
     case op_kind::write_all:
     case op_kind::writev_all:
     case op_kind::sendfile:
+    case op_kind::file_write:
       static_cast<stream_handler*>(self->target)->on_write_complete(self->ec, self->bytes);
       return;
   }

@@ -48,7 +48,9 @@ struct io_state {
   std::uint16_t rq_head = no_buffer;
   std::uint16_t rq_tail = no_buffer;
   std::uint32_t rq_head_offset = 0;
+  std::uint32_t rq_count = 0;  // buffers queued
   bool multishot_armed = false;
+  bool multishot_cancelling = false;
   bool peer_eof = false;
   int recv_error = 0;              // -errno that ended the receive side
   io_op* pending_receive = nullptr;  // a receive waiting for data

@@ -190,6 +190,7 @@ void uring_backend::start(io_op& op) {
       return;
     case op_kind::write_all:
     case op_kind::writev_all:
+    case op_kind::file_write:
       if (op.len == 0) {
         post(op, 0);
       } else {
@@ -245,6 +246,10 @@ void uring_backend::submit_op(io_op& op) {
         op.msg.msg_iovlen = static_cast<std::size_t>(std::min(op.iovcnt - op.iov_index, IOV_MAX));
         io_uring_prep_sendmsg(sqe, op.fd, &op.msg, send_flags);
       }
+      break;
+    case op_kind::file_write:
+      io_uring_prep_write(sqe, op.fd, op.buf + op.done, static_cast<unsigned>(op.len - op.done),
+                          static_cast<__u64>(-1));  // -1: the file's current position
       break;
     case op_kind::shutdown:
       io_uring_prep_shutdown(sqe, op.fd, op.how);
@@ -403,13 +408,14 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
       return;
     case op_kind::write_all:
     case op_kind::writev_all:
+    case op_kind::file_write:
       if (res <= 0) {
         // A 0-byte send of a non-empty buffer would loop forever: report it.
         complete(op, res == 0 ? make_error_code(std::errc::broken_pipe) : error_for(op, res),
                  op.done);
         return;
       }
-      if (op.kind == op_kind::write_all) {
+      if (op.kind != op_kind::writev_all) {
         op.done += static_cast<std::size_t>(res);
       } else {
         advance_writev(op, static_cast<std::size_t>(res));
@@ -566,6 +572,7 @@ void uring_backend::consume(io_state& s, std::size_t n) noexcept {
       s.rq_head = bid == s.rq_tail ? no_buffer : buffers_.next(bid);
       if (s.rq_head == no_buffer) s.rq_tail = no_buffer;
       s.rq_head_offset = 0;
+      --s.rq_count;
       buffers_.give_back(bid);
     }
   }
@@ -579,6 +586,7 @@ void uring_backend::drop_queue(io_state& s) noexcept {
   }
   s.rq_tail = no_buffer;
   s.rq_head_offset = 0;
+  s.rq_count = 0;
   s.spill.reset();
   s.spill_len = s.spill_off = 0;
 }
@@ -697,6 +705,16 @@ void uring_backend::on_multishot(io_state& s, int res, std::uint32_t flags) {
         buffers_.next(s.rq_tail) = bid;
       }
       s.rq_tail = bid;
+      ++s.rq_count;
+      if (more && s.pending_receive == nullptr && !s.multishot_cancelling &&
+          s.rq_count >= owner_.options().max_buffers_per_stream) {
+        // The application is not reading: stop receiving for this stream
+        // (ensure_receiving re-arms once its queue is drained).
+        s.multishot_cancelling = true;
+        io_uring_sqe* sqe = get_sqe();
+        io_uring_prep_cancel(sqe, static_cast<operation*>(&s.multishot_op), 0);
+        io_uring_sqe_set_data64(sqe, 0);
+      }
     }
   } else if (res == 0) {
     s.peer_eof = true;
@@ -705,7 +723,7 @@ void uring_backend::on_multishot(io_state& s, int res, std::uint32_t flags) {
   } else if (res < 0 && res != -ECANCELED) {
     s.recv_error = res;
   }
-  if (!more) s.multishot_armed = false;
+  if (!more) s.multishot_armed = s.multishot_cancelling = false;
   if (!s.closing) {
     if (!more && res == -ENOBUFS && s.pending_receive != nullptr) ++stats_.multishot_rearms;
     serve_pending(s, false);

@@ -5,7 +5,7 @@
 
 #include "overlap/tcp_acceptor.hpp"
 
-namespace overlap::apps {
+namespace overlap::server {
 
 listener_set open_listeners(const endpoint& ep, unsigned count) {
   listener_set set;
@@ -26,4 +26,4 @@ listener_set open_listeners(const endpoint& ep, unsigned count) {
   return set;
 }
 
-}  // namespace overlap::apps
+}  // namespace overlap::server

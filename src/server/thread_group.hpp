@@ -13,7 +13,7 @@
 
 #include "overlap/proactor.hpp"
 
-namespace overlap::apps {
+namespace overlap::server {
 
 class thread_group {
  public:
@@ -26,8 +26,9 @@ class thread_group {
   thread_group& operator=(const thread_group&) = delete;
   ~thread_group() { join(); }
 
-  // Starts shards 1..count-1 on new threads and runs shard 0 on this one.
-  // Rethrows the first exception any shard threw.
+  // Starts shards 1..count-1 on new threads, runs shard 0 on this one and
+  // waits for all of them. A shard that throws stops the others; the first
+  // exception is rethrown.
   void run(const shard_body& body);
   void stop_all() noexcept;
 
@@ -43,4 +44,4 @@ class thread_group {
   bool stopping_ = false;
 };
 
-}  // namespace overlap::apps
+}  // namespace overlap::server

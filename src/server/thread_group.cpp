@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace overlap::apps {
+namespace overlap::server {
 
 void thread_group::run_shard(unsigned index, const shard_body& body) {
   try {
@@ -35,7 +35,6 @@ void thread_group::run(const shard_body& body) {
     threads_.emplace_back([this, i, &body] { run_shard(i, body); });
   }
   run_shard(0, body);
-  stop_all();
   join();
   if (error_) std::rethrow_exception(error_);
 }
@@ -53,4 +52,4 @@ void thread_group::join() noexcept {
   threads_.clear();
 }
 
-}  // namespace overlap::apps
+}  // namespace overlap::server

@@ -6,7 +6,7 @@
 
 #include "overlap/endpoint.hpp"
 
-namespace overlap::apps {
+namespace overlap::server {
 
 struct listener_set {
   std::vector<int> fds;  // one per shard (SO_REUSEPORT when more than one)
@@ -16,4 +16,4 @@ struct listener_set {
 // Throws std::system_error (with the address in the message) on failure.
 listener_set open_listeners(const endpoint& ep, unsigned count);
 
-}  // namespace overlap::apps
+}  // namespace overlap::server

@@ -1,0 +1,58 @@
+// Configuration of `overlap serve`: every limit and timeout with its unit in
+// its name and its default here, in one place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "overlap/http/limits.hpp"
+
+namespace overlap::server {
+
+using namespace std::chrono_literals;
+
+inline constexpr unsigned default_port = 8080;
+// Time for a client to send a complete request head, from its first byte (or
+// from accept for the first request). Defends against slowloris.
+inline constexpr std::chrono::milliseconds default_header_timeout_ms = 10s;
+// Idle time allowed between keep-alive requests.
+inline constexpr std::chrono::milliseconds default_keepalive_timeout_ms = 60s;
+// Time a send may go without progress before the connection is dropped.
+inline constexpr std::chrono::milliseconds default_send_timeout_ms = 60s;
+// After SIGTERM/SIGINT: time given to in-flight responses before closing.
+inline constexpr std::chrono::milliseconds default_shutdown_grace_ms = 10s;
+// After a response that closes the connection, unread input is drained for at
+// most this long so the client sees the response rather than a reset.
+inline constexpr std::chrono::milliseconds default_linger_ms = 2s;
+// Connections across all threads; past it, accepting pauses.
+inline constexpr unsigned default_max_connections = 10000;
+// Access-log bytes buffered per thread before a write is started, and the
+// most kept while a write is in flight (beyond it, lines are dropped and counted).
+inline constexpr std::size_t access_log_flush_bytes = 32 * 1024;
+inline constexpr std::size_t access_log_max_buffer_bytes = 4 * 1024 * 1024;
+// Period of the per-thread housekeeping tick (timeouts, log flush, signals).
+inline constexpr std::chrono::milliseconds housekeeping_period_ms = 250ms;
+// Pause before accepting again after EMFILE/ENFILE.
+inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
+
+struct server_config {
+  std::string docroot;                 // directory to serve
+  std::string bind = "127.0.0.1";
+  unsigned port = default_port;
+  unsigned threads = 1;
+  std::string access_log = "-";        // a path, "-" (stdout) or "off"
+  std::chrono::milliseconds header_timeout_ms = default_header_timeout_ms;
+  std::chrono::milliseconds keepalive_timeout_ms = default_keepalive_timeout_ms;
+  std::chrono::milliseconds send_timeout_ms = default_send_timeout_ms;
+  std::chrono::milliseconds shutdown_grace_ms = default_shutdown_grace_ms;
+  std::chrono::milliseconds linger_ms = default_linger_ms;
+  unsigned max_connections = default_max_connections;
+  http::http_config http;
+};
+
+// Serves until SIGTERM/SIGINT (graceful), reopening the access log on SIGHUP.
+// Returns the process exit status; set-up failures are printed to stderr.
+int run_server(const server_config& config);
+
+}  // namespace overlap::server

@@ -1,0 +1,105 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <system_error>
+
+#include "listeners.hpp"
+#include "overlap/server/server_config.hpp"
+#include "overlap/signal_set.hpp"
+#include "server_shard.hpp"
+#include "thread_group.hpp"
+
+namespace overlap::server {
+namespace {
+
+// Turns signals into shard flags: TERM/INT start a graceful shutdown (a second
+// one stops at once), HUP asks every shard to reopen its access log.
+class signal_watch final {
+ public:
+  signal_watch(proactor& p, shard_signals& flags, thread_group& group)
+      : signals_(p, {SIGINT, SIGTERM, SIGHUP}), flags_(flags), group_(group) {
+    arm();
+  }
+
+ private:
+  void arm() {
+    signals_.async_wait([this](std::error_code ec, std::size_t signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        flags_.log_generation.fetch_add(1, std::memory_order_release);
+      } else if (flags_.stop.exchange(true, std::memory_order_acq_rel)) {
+        std::fprintf(stderr, "overlap serve: second signal, stopping now\n");
+        group_.stop_all();
+        return;
+      } else {
+        std::fprintf(stderr, "overlap serve: shutting down (finishing in-flight responses)\n");
+      }
+      arm();
+    });
+  }
+
+  signal_set signals_;
+  shard_signals& flags_;
+  thread_group& group_;
+};
+
+}  // namespace
+
+int run_server(const server_config& config) {
+  const auto ep = endpoint::parse(config.bind, static_cast<std::uint16_t>(config.port));
+  if (!ep) {
+    std::fprintf(stderr, "overlap serve: invalid --bind address '%s'\n", config.bind.c_str());
+    return 2;
+  }
+  if (const int fd = ::open(config.docroot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); fd < 0) {
+    std::fprintf(stderr, "overlap serve: cannot serve '%s': %s\n", config.docroot.c_str(),
+                 std::strerror(errno));
+    return 2;
+  } else {
+    ::close(fd);
+  }
+  listener_set listeners;
+  try {
+    listeners = open_listeners(*ep, config.threads);
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "overlap serve: %s\n", e.what());
+    return 1;
+  }
+
+  // Threads inherit the mask: only the signal_set of shard 0 sees these.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that vanished must not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  shard_signals flags;
+  thread_group group(config.threads);
+  const unsigned per_shard = (config.max_connections + config.threads - 1) / config.threads;
+  std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s\n",
+               listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
+               config.threads == 1 ? "" : "s");
+  try {
+    group.run([&](unsigned index, proactor& p) {
+      server_shard shard(p, config, listeners.fds[index], per_shard, flags);
+      std::optional<signal_watch> watch;
+      if (index == 0) watch.emplace(p, flags, group);
+      shard.start();
+      p.run();
+    });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "overlap serve: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "overlap serve: stopped\n");
+  return 0;
+}
+
+}  // namespace overlap::server

@@ -1,0 +1,125 @@
+#include "server_shard.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+
+namespace overlap::server {
+
+server_shard::server_shard(proactor& p, const server_config& config, int listen_fd,
+                           unsigned max_connections, shard_signals& signals)
+    : proactor_(p),
+      config_(config),
+      signals_(signals),
+      acceptor_(p, listen_fd),
+      tick_(p),
+      accept_backoff_(p),
+      site_(config.docroot, config.http.site),
+      max_connections_(max_connections) {
+  if (config.access_log != "off") log_ = std::make_unique<access_log_writer>(p, config.access_log);
+  // 500s are logged (nginx's static module does the same); 403/404 are not.
+  site_.set_error_reporter([](std::string_view path, int error_number) {
+    std::fprintf(stderr, "overlap serve: cannot serve %.*s: %s\n", static_cast<int>(path.size()),
+                 path.data(), std::strerror(error_number));
+  });
+}
+
+http::connection_context server_shard::context(http::access_log_sink* sink) noexcept {
+  return http::connection_context{config_.http, site_, date_clock_, sink};
+}
+
+void server_shard::refresh_clock() noexcept { date_clock_.update(std::chrono::system_clock::now()); }
+
+void server_shard::start() {
+  arm_accept();
+  tick_.async_wait(housekeeping_period_ms, *this);
+}
+
+void server_shard::arm_accept() {
+  if (accepting_ || shutting_down_ || sessions_.size() >= max_connections_) return;
+  accepting_ = true;
+  acceptor_.async_accept_multishot(*this);
+}
+
+void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool more) {
+  if (!more) accepting_ = false;
+  if (ec) {
+    if (shutting_down_ || ec == std::errc::operation_canceled) return;
+    // EMFILE/ENFILE (or anything else): pause, then try again; existing
+    // connections are unaffected.
+    std::fprintf(stderr, "overlap serve: accept: %s (pausing %lld ms)\n", ec.message().c_str(),
+                 static_cast<long long>(accept_backoff_ms.count()));
+    accept_backoff_.async_wait(accept_backoff_ms, backoff_handler_);
+    return;
+  }
+  (void)peer.set_no_delay(true);
+  sessions_.emplace_front(*this, std::move(peer));
+  sessions_.front().start(sessions_.begin());
+  if (sessions_.size() >= max_connections_ && accepting_) {
+    acceptor_.cancel();  // at the limit: leave further clients in the backlog
+  } else if (!more) {
+    arm_accept();
+  }
+}
+
+void server_shard::erase(std::list<http_session>::iterator it) {
+  sessions_.erase(it);
+  if (shutting_down_) {
+    finish_if_drained();
+  } else if (!accepting_) {
+    arm_accept();
+  }
+}
+
+void server_shard::on_timer_complete(std::error_code ec) {
+  if (ec) return;
+  housekeeping();
+  if (!proactor_.stopped()) tick_.async_wait(housekeeping_period_ms, *this);
+}
+
+void server_shard::housekeeping() {
+  refresh_clock();
+  const auto now = http_session::clock::now();
+  if (signals_.stop.load(std::memory_order_acquire) && !shutting_down_) begin_shutdown();
+  if (const unsigned g = signals_.log_generation.load(std::memory_order_acquire);
+      g != log_generation_) {
+    log_generation_ = g;
+    if (log_) log_->request_reopen();
+  }
+  const bool grace_over = shutting_down_ && now >= shutdown_deadline_;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto next = std::next(it);  // the session may erase itself
+    if (grace_over) {
+      it->abort();
+    } else {
+      it->check_deadline(now);
+    }
+    it = next;
+  }
+  if (log_) log_->flush();
+  finish_if_drained();
+}
+
+void server_shard::begin_shutdown() {
+  shutting_down_ = true;
+  shutdown_deadline_ = http_session::clock::now() + config_.shutdown_grace_ms;
+  acceptor_.close();
+  accept_backoff_.cancel();
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto next = std::next(it);
+    it->drain();
+    it = next;
+  }
+  finish_if_drained();
+}
+
+void server_shard::finish_if_drained() {
+  if (!shutting_down_ || !sessions_.empty()) return;
+  if (log_) {
+    log_->flush();
+    if (!log_->idle()) return;  // the next tick looks again
+  }
+  proactor_.stop();
+}
+
+}  // namespace overlap::server

@@ -1,0 +1,77 @@
+// One thread's share of `overlap serve`: a proactor, a SO_REUSEPORT listener,
+// the static site with its open-file cache, the Date clock, the access log and
+// the connections. Shards share nothing but the stop/reopen flags.
+#pragma once
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "access_log_writer.hpp"
+#include "http_session.hpp"
+#include "overlap/handler.hpp"
+#include "overlap/http/http_date.hpp"
+#include "overlap/http/static_site.hpp"
+#include "overlap/proactor.hpp"
+#include "overlap/server/server_config.hpp"
+#include "overlap/tcp_acceptor.hpp"
+#include "overlap/timer.hpp"
+
+namespace overlap::server {
+
+// Flags set by the signal-handling shard, read by every shard's housekeeping.
+struct shard_signals {
+  std::atomic<bool> stop{false};
+  std::atomic<unsigned> log_generation{0};
+};
+
+class server_shard final : public accept_handler, public timer_handler {
+ public:
+  server_shard(proactor& p, const server_config& config, int listen_fd, unsigned max_connections,
+               shard_signals& signals);
+  void start();
+
+  void on_accept_complete(std::error_code ec, tcp_stream peer, bool more) override;
+  void on_timer_complete(std::error_code ec) override;
+
+  // Used by sessions.
+  const server_config& config() const noexcept { return config_; }
+  http::connection_context context(http::access_log_sink* sink) noexcept;
+  void refresh_clock() noexcept;
+  access_log_writer* access_log() noexcept { return log_.get(); }
+  void erase(std::list<http_session>::iterator it);
+  std::time_t now_seconds() const noexcept { return date_clock_.now_seconds(); }
+
+ private:
+  void arm_accept();
+  void housekeeping();
+  void begin_shutdown();
+  void finish_if_drained();
+
+  proactor& proactor_;
+  const server_config& config_;
+  shard_signals& signals_;
+  tcp_acceptor acceptor_;
+  timer tick_;
+  timer accept_backoff_;
+  http::static_site site_;
+  http::http_date_clock date_clock_;
+  std::unique_ptr<access_log_writer> log_;
+  std::list<http_session> sessions_;
+  std::size_t max_connections_;
+  unsigned log_generation_ = 0;
+  bool accepting_ = false;
+  bool shutting_down_ = false;
+  http_session::clock::time_point shutdown_deadline_{};
+
+  struct backoff_handler final : timer_handler {
+    explicit backoff_handler(server_shard& s) : shard(s) {}
+    void on_timer_complete(std::error_code ec) override {
+      if (!ec) shard.arm_accept();
+    }
+    server_shard& shard;
+  } backoff_handler_{*this};
+};
+
+}  // namespace overlap::server
