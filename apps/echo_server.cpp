@@ -134,15 +134,16 @@ int run_echo_server(const echo_config& config) {
   sigaddset(&mask, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
-  std::printf("listening on %s\n", listeners.bound.to_string().c_str());
-  std::fflush(stdout);
-
   thread_group group(config.threads);
   try {
     group.run([&](unsigned index, proactor& p) {
       echo_shard shard(p, listeners.fds[index]);
       shard.start();
       if (index == 0) {
+        // Announced once the proactor exists, so a backend that cannot be
+        // set up is reported instead of a port nobody serves.
+        std::printf("listening on %s\n", listeners.bound.to_string().c_str());
+        std::fflush(stdout);
         signal_set signals(p, {SIGINT, SIGTERM});
         signals.async_wait([&](std::error_code ec, std::size_t) {
           if (!ec) group.stop_all();

@@ -83,14 +83,18 @@ int run_server(const server_config& config) {
   shard_signals flags;
   thread_group group(config.threads);
   const unsigned per_shard = (config.max_connections + config.threads - 1) / config.threads;
-  std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s\n",
-               listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
-               config.threads == 1 ? "" : "s");
   try {
     group.run([&](unsigned index, proactor& p) {
       server_shard shard(p, config, listeners.fds[index], per_shard, flags);
       std::optional<signal_watch> watch;
-      if (index == 0) watch.emplace(p, flags, group);
+      if (index == 0) {
+        watch.emplace(p, flags, group);
+        // Announced once a proactor exists, so a backend that cannot be set
+        // up is reported instead of a port nobody serves.
+        std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s (%s)\n",
+                     listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
+                     config.threads == 1 ? "" : "s", p.backend_name());
+      }
       shard.start();
       p.run();
     });

@@ -115,6 +115,15 @@ uring_backend::~uring_backend() { shutdown(); }
 
 void uring_backend::shutdown() noexcept {
   if (ring_ready_) {
+    // Cancel everything in flight and wait for it before the ring goes away:
+    // ring teardown is asynchronous in the kernel, and a receive still armed
+    // could otherwise write into memory the proactor is about to free.
+    io_uring_sync_cancel_reg reg{};
+    reg.flags = IORING_ASYNC_CANCEL_ANY;
+    reg.fd = -1;
+    reg.timeout.tv_sec = 1;
+    (void)io_uring_submit(&ring_);
+    (void)io_uring_register_sync_cancel(&ring_, &reg);
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
   }
@@ -528,6 +537,8 @@ void uring_backend::close(io_state& s) noexcept {
       io_uring_prep_close(sqe, s.fd);
       io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.close_op));
       add_ref(s);
+      // Counted as work so run() does not return before the close is done.
+      owner_.on_operation_started();
     }
   } catch (...) {
     if (s.fd >= 0) ::close(s.fd);
@@ -684,6 +695,9 @@ void uring_backend::on_state_event(io_state& s, int role, int res, std::uint32_t
       on_spill(s, res);
       return;
     case state_op::role::close:
+      owner_.on_operation_finished();
+      release(s);
+      return;
     case state_op::role::poll_out:
       release(s);
       return;
