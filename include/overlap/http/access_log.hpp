@@ -8,13 +8,13 @@
 namespace overlap::http {
 
 struct access_log_record {
-  std::string_view method;      // "-" when the request line could not be parsed
-  std::string_view target;      // raw request-target, "-" when unknown
-  std::string_view protocol;    // "HTTP/1.1"
+  std::string_view method;    // "-" when the request line could not be parsed
+  std::string_view target;    // raw request-target, "-" when unknown
+  std::string_view protocol;  // "HTTP/1.1"
   unsigned status = 0;
   std::uint64_t body_bytes = 0;  // body bytes sent (CLF %b)
-  std::string_view referer;     // empty when absent
-  std::string_view user_agent;  // empty when absent
+  std::string_view referer;      // empty when absent
+  std::string_view user_agent;   // empty when absent
 };
 
 // Called once per response, when its last byte has been reported sent. The

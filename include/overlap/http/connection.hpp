@@ -20,7 +20,8 @@
 
 namespace overlap::http {
 
-// Shared by all connections of one thread; every member must outlive them.
+// The per-thread objects a connection uses; every referenced object must
+// outlive the connections (the struct itself is copied).
 struct connection_context {
   const http_config& config;
   static_site& site;
@@ -86,17 +87,20 @@ class connection {
   };
 
   slot_state& slot(std::size_t i) noexcept { return slots_[(front_ + i) % slots_.size()]; }
-  const slot_state& slot(std::size_t i) const noexcept { return slots_[(front_ + i) % slots_.size()]; }
+  const slot_state& slot(std::size_t i) const noexcept {
+    return slots_[(front_ + i) % slots_.size()];
+  }
   slot_state& push_slot(const request* r, bool close_after);
   void pop_front();
 
   void respond(const request& r);
   void respond_error(const request* r, http_status s);
-  void plan_error(slot_state& s, http_status status, bool head_only, std::string_view extra_fields = {});
+  void plan_error(slot_state& s, http_status status, bool head_only,
+                  std::string_view extra_fields = {});
   void plan_file(slot_state& s, const request& r, file_pin file);
   void finish_head(response_plan& p) const;
 
-  const connection_context& ctx_;
+  connection_context ctx_;  // a copy: it only holds references
   request_parser parser_;
   std::vector<slot_state> slots_;
   std::size_t front_ = 0;
@@ -105,6 +109,7 @@ class connection {
   bool input_closed_ = false;
   bool keep_alive_header_ = false;  // HTTP/1.0 keep-alive: say so (RFC 9112 §9.3)
   std::string path_;                // normalised path, capacity reused
+  std::string fields_;              // extra header fields being rendered, capacity reused
 };
 
 }  // namespace overlap::http

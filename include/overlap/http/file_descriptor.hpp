@@ -13,7 +13,9 @@ class file_descriptor {
   explicit file_descriptor(int fd) noexcept : fd_(fd) {}
   file_descriptor(file_descriptor&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   file_descriptor& operator=(file_descriptor&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
+    if (this != &o) {
+      reset(std::exchange(o.fd_, -1));
+    }
     return *this;
   }
   file_descriptor(const file_descriptor&) = delete;
@@ -23,7 +25,9 @@ class file_descriptor {
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
     fd_ = fd;
   }
 

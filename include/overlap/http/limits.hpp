@@ -14,16 +14,16 @@ namespace overlap::http {
 // (including tolerated leading empty lines, RFC 9112 §2.2) to the blank line.
 // Over the limit: 431 (RFC 6585 §5). nginx's large_client_header_buffers
 // default also allows 8 KiB for one header line.
-inline constexpr std::size_t default_max_header_bytes = 8 * 1024;
+inline constexpr std::size_t default_max_header_bytes = std::size_t{8} * 1024;
 
 // Raw request-target as received. Over the limit: 414 (RFC 9110 §15.5.15).
 // Smaller than max_header_bytes so a long target is reported as 414, not 431.
-inline constexpr std::size_t default_max_target_bytes = 4 * 1024;
+inline constexpr std::size_t default_max_target_bytes = std::size_t{4} * 1024;
 
 // A body on GET/HEAD has no meaning (RFC 9110 §9.3.1) but must be read to keep
 // the framing of pipelined requests; above this many bytes we answer 413 and
 // close instead of reading it.
-inline constexpr std::uint64_t default_max_body_discard_bytes = 64 * 1024;
+inline constexpr std::uint64_t default_max_body_discard_bytes = std::uint64_t{64} * 1024;
 
 // Responses queued but not yet fully sent. When full, connection::feed() stops
 // consuming input so the caller stops reading the socket (backpressure).
@@ -31,7 +31,7 @@ inline constexpr std::size_t default_max_pipelined_responses = 16;
 
 // Regular files up to this size are read into the open-file cache once and
 // sent from memory together with their headers in one sendmsg.
-inline constexpr std::size_t default_small_file_bytes = 16 * 1024;
+inline constexpr std::size_t default_small_file_bytes = std::size_t{16} * 1024;
 
 // Open-file cache capacity (each entry holds one fd).
 inline constexpr std::size_t default_open_file_cache_entries = 1024;

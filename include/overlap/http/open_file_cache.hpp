@@ -61,9 +61,9 @@ using file_pin = std::shared_ptr<const cached_file>;
 
 enum class open_status : std::uint8_t {
   ok,
-  not_found,    // ENOENT, ENOTDIR, ENAMETOOLONG, and escapes refused by the kernel (EXDEV, ELOOP)
-  forbidden,    // EACCES/EPERM, or not a regular file or directory (FIFO, device, socket)
-  error,        // anything else; `error_number` says what
+  not_found,  // ENOENT, ENOTDIR, ENAMETOOLONG, and escapes refused by the kernel (EXDEV, ELOOP)
+  forbidden,  // EACCES/EPERM, or not a regular file or directory (FIFO, device, socket)
+  error,      // anything else; `error_number` says what
 };
 
 struct open_result {
@@ -120,7 +120,7 @@ class open_file_cache {
   int docroot_fd_;
   const mime_types& types_;
   options opts_;
-  lru_list lru_;  // most recently used first
+  lru_list lru_;                                                    // most recently used first
   std::unordered_map<std::string_view, lru_list::iterator> index_;  // keys view node::key
   statistics stats_;
 };

@@ -2,6 +2,15 @@
 // the checks llhttp leaves to its user — request-head size, target size,
 // Host, HTTP version, obs-fold, field-name whitespace, body limit — each
 // mapped to the status RFC 9110/9112 asks for.
+//
+// Choices where the RFCs allow more than one answer:
+//  - Content-Length repeated, even with identical values: 400 (RFC 9110
+//    §8.6 allows accepting identical repeats; llhttp rejects, and so do we).
+//  - A body on GET/HEAD is read and discarded up to max_body_discard_bytes;
+//    above it: 413 and close (whether announced by Content-Length or found
+//    while reading a chunked body).
+//  - Unknown method: 501 when it is a token followed by SP, else 400.
+//  - Upgrade/CONNECT: never switched; the connection closes after responding.
 #pragma once
 
 #include <overlap/http/limits.hpp>
@@ -78,8 +87,8 @@ class request_parser {
   http_status error_ = http_status::bad_request;
   const char* reason_ = "";
   bool in_message_ = false;
-  int pause_reason_ = 0;       // which callback paused llhttp
-  int callback_error_ = 0;     // status set by a callback that failed
+  int pause_reason_ = 0;    // which callback paused llhttp
+  int callback_error_ = 0;  // status set by a callback that failed
 
   std::size_t head_bytes_ = 0;  // request-line + fields so far (431 limit)
   char previous_head_byte_ = '\n';
@@ -100,8 +109,7 @@ class request_parser {
   std::size_t value_start_ = 0;
 
   std::string target_;
-  std::string host_, if_none_match_, if_modified_since_, range_, if_range_, referer_,
-      user_agent_;
+  std::string host_, if_none_match_, if_modified_since_, range_, if_range_, referer_, user_agent_;
   request request_;
 };
 

@@ -29,15 +29,18 @@ struct response_plan {
   // static error page; valid as long as this plan is queued.
   std::string_view memory;
   file_range file;
-  file_pin pin;           // keeps the cache entry (fd, bytes) alive while queued
-  std::string generated;  // body built for this response (autoindex); capacity reused
+  file_pin pin;              // keeps the cache entry (fd, bytes) alive while queued
+  std::string generated;     // body built for this response (autoindex); capacity reused
   bool close_after = false;  // close the connection once this response is sent
 
   std::uint64_t body_length() const noexcept {
     switch (body) {
-      case body_kind::memory: return memory.size();
-      case body_kind::file: return file.length;
-      case body_kind::none: break;
+      case body_kind::memory:
+        return memory.size();
+      case body_kind::file:
+        return file.length;
+      case body_kind::none:
+        break;
     }
     return 0;
   }

@@ -25,7 +25,9 @@ enum class http_status : std::uint16_t {
   version_not_supported = 505,
 };
 
-constexpr unsigned code(http_status s) noexcept { return static_cast<unsigned>(s); }
+constexpr unsigned code(http_status s) noexcept {
+  return static_cast<unsigned>(s);
+}
 
 // RFC 9110 §15 reason phrase ("Not Found"); static storage.
 std::string_view reason_phrase(http_status s) noexcept;

@@ -33,8 +33,7 @@ enum class path_outcome {
 // as %C0%AE is two bytes, never '.'. The result, written to `out` (whose
 // capacity is reused), starts with '/' and ends with '/' when the request
 // named a directory ("/a/", "/a/." and "/a/b/.." all do).
-path_outcome normalize_path(std::string_view encoded_path, bool allow_dotfiles,
-                            std::string& out);
+path_outcome normalize_path(std::string_view encoded_path, bool allow_dotfiles, std::string& out);
 
 // Appends `path` percent-encoded so it is a valid URI path (RFC 3986 §3.3):
 // used for Location headers and autoindex links.

@@ -1,0 +1,356 @@
+#include <overlap/http/connection.hpp>
+
+#include <overlap/http/conditional.hpp>
+#include <overlap/http/range.hpp>
+#include <overlap/http/target.hpp>
+
+#include "response_head.hpp"
+
+#include <algorithm>
+
+namespace overlap::http {
+namespace {
+
+constexpr std::string_view error_content_type = "Content-Type: text/html; charset=utf-8\r\n";
+constexpr std::size_t initial_head_bytes = 512;
+
+// Statuses that answer malformed or unacceptable input: after them the byte
+// stream can no longer be trusted, so we close (RFC 9112 §9.6, §11.2).
+bool closes_connection(http_status s) noexcept {
+  switch (s) {
+    case http_status::bad_request:
+    case http_status::content_too_large:
+    case http_status::uri_too_long:
+    case http_status::request_header_fields_too_large:
+    case http_status::not_implemented:
+    case http_status::version_not_supported:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+connection::connection(const connection_context& context)
+    : ctx_(context),
+      parser_(context.config.limits),
+      slots_(std::max<std::size_t>(1, context.config.max_pipelined_responses)) {
+  for (auto& s : slots_) {
+    s.plan.head.reserve(initial_head_bytes);
+  }
+  path_.reserve(256);
+  fields_.reserve(64);
+}
+
+connection::slot_state& connection::push_slot(const request* r, bool close_after) {
+  slot_state& s = slot(count_);
+  ++count_;
+  response_plan& p = s.plan;
+  p.head.clear();
+  p.body = body_kind::none;
+  p.memory = {};
+  p.file = {};
+  p.pin.reset();
+  p.close_after = close_after;
+  if (close_after) {
+    input_closed_ = true;
+  }
+  keep_alive_header_ = r != nullptr && r->version_minor == 0 && !close_after;
+
+  s.method = "-";
+  s.protocol = "HTTP/1.1";
+  if (ctx_.access_log != nullptr) {
+    s.log_text.clear();
+    s.target_length = s.referer_length = s.agent_length = 0;
+    if (r != nullptr && !r->method_name.empty()) {
+      s.method = r->method_name;
+      s.protocol = r->version_text();
+      s.log_text.append(r->target);
+      s.target_length = r->target.size();
+      if (r->referer) {
+        s.log_text.append(*r->referer), s.referer_length = r->referer->size();
+      }
+      if (r->user_agent) {
+        s.log_text.append(*r->user_agent), s.agent_length = r->user_agent->size();
+      }
+    }
+  }
+  return s;
+}
+
+void connection::finish_head(response_plan& p) const {
+  head::end(p.head, p.close_after, keep_alive_header_);
+}
+
+void connection::plan_error(slot_state& s, http_status status, bool head_only,
+                            std::string_view extra_fields) {
+  response_plan& p = s.plan;
+  const std::string_view page = error_page(status);
+  p.status = status;
+  head::begin(p.head, status, ctx_.clock.date_value());
+  p.head.append(error_content_type);
+  head::content_length(p.head, page.size());
+  p.head.append(extra_fields);
+  finish_head(p);
+  // HEAD: the same fields, no content (RFC 9110 §9.3.2).
+  if (!head_only && !page.empty()) {
+    p.body = body_kind::memory;
+    p.memory = page;
+  }
+}
+
+void connection::respond_error(const request* r, http_status status) {
+  const bool head_only = r != nullptr && r->method == method_kind::head;
+  slot_state& s = push_slot(
+      r, closes_connection(status) || (r != nullptr && (!r->keep_alive || r->must_close)));
+  plan_error(s, status, head_only);
+}
+
+void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
+  response_plan& p = s.plan;
+  const cached_file& f = *pin;
+  const bool head_only = r.method == method_kind::head;
+  const std::int64_t now = ctx_.clock.now_seconds();
+
+  // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since; both only
+  // matter for GET/HEAD, the only methods we serve.
+  const request_conditions conditions{r.if_none_match, r.if_modified_since,
+                                      r.if_modified_since_count};
+  if (is_not_modified(conditions, f.etag, f.mtime_seconds, now)) {
+    p.status = http_status::not_modified;
+    head::begin(p.head, p.status, ctx_.clock.date_value());
+    p.head.append(f.validator_lines());  // §15.4.5: ETag and Last-Modified, no content
+    finish_head(p);
+    return;
+  }
+
+  std::uint64_t first = 0;
+  std::uint64_t length = f.size;
+  p.status = http_status::ok;
+  // §14.2: Range is defined for GET only; a repeated Range or If-Range is
+  // not a valid single field, so it is ignored. §13.1.5: a failed If-Range
+  // means "send everything".
+  if (r.method == method_kind::get && r.range && r.range_count == 1 &&
+      (!r.if_range ||
+       (r.if_range_count == 1 && if_range_matches(*r.if_range, f.etag, f.mtime_seconds, now)))) {
+    const range_decision d = evaluate_range(*r.range, f.size);
+    if (d.outcome == range_outcome::unsatisfiable) {
+      // §15.5.17: a 416 says how large the representation is.
+      fields_.clear();
+      head::unsatisfied_range(fields_, f.size);
+      plan_error(s, http_status::range_not_satisfiable, head_only, fields_);
+      return;
+    }
+    if (d.outcome == range_outcome::satisfiable) {
+      p.status = http_status::partial_content;
+      first = d.first;
+      length = d.length;
+    }
+  }
+
+  head::begin(p.head, p.status, ctx_.clock.date_value());
+  if (p.status == http_status::partial_content) {
+    p.head.append(f.lines_without_length());
+    head::content_range(p.head, first, length, f.size);
+    head::content_length(p.head, length);
+  } else {
+    p.head.append(f.all_header_lines());
+  }
+  finish_head(p);
+
+  if (!head_only && length > 0) {
+    if (f.body_in_memory) {
+      p.body = body_kind::memory;
+      p.memory = std::string_view(f.body).substr(first, length);
+    } else {
+      p.body = body_kind::file;
+      p.file = {f.fd.get(), first, length};
+    }
+  }
+  p.pin = std::move(pin);
+}
+
+void connection::respond(const request& r) {
+  const bool head_only = r.method == method_kind::head;
+  if (r.method != method_kind::get && r.method != method_kind::head) {
+    // Checked before the target's form: CONNECT's authority-form and
+    // OPTIONS' "*" are valid for those methods, which we do not allow on
+    // static resources. RFC 9110 §15.5.6: 405 lists the allowed methods.
+    slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
+    plan_error(s, http_status::method_not_allowed, false, "Allow: GET, HEAD\r\n");
+    return;
+  }
+  const split_target t = split_request_target(r.target);
+  // RFC 9112 §3.2.4: "*" is only for server-wide OPTIONS.
+  if (t.form == target_form::invalid || t.form == target_form::asterisk) {
+    return respond_error(&r, http_status::bad_request);
+  }
+  switch (normalize_path(t.path, ctx_.site.options().serve_dotfiles, path_)) {
+    case path_outcome::bad_request:
+      return respond_error(&r, http_status::bad_request);
+    case path_outcome::not_found:
+      return respond_error(&r, http_status::not_found);
+    case path_outcome::ok:
+      break;
+  }
+
+  slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
+  response_plan& p = s.plan;
+  site_lookup found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+  switch (found.kind) {
+    case site_lookup::outcome::file:
+      plan_file(s, r, std::move(found.file));
+      return;
+    case site_lookup::outcome::redirect: {
+      // RFC 9110 §10.2.2: a relative reference; the query is kept.
+      std::string& h = p.head;
+      p.status = http_status::moved_permanently;
+      const std::string_view page = error_page(p.status);
+      head::begin(h, p.status, ctx_.clock.date_value());
+      h.append("Location: ");
+      append_uri_path(h, path_);
+      h.push_back('/');
+      if (t.has_query) {
+        h.append("?").append(t.query);
+      }
+      h.append("\r\n");
+      h.append(error_content_type);
+      head::content_length(h, page.size());
+      finish_head(p);
+      if (!head_only) {
+        p.body = body_kind::memory, p.memory = page;
+      }
+      return;
+    }
+    case site_lookup::outcome::listing:
+      p.status = http_status::ok;
+      head::begin(p.head, p.status, ctx_.clock.date_value());
+      p.head.append(error_content_type);
+      head::content_length(p.head, p.generated.size());
+      finish_head(p);
+      if (!head_only) {
+        p.body = body_kind::memory, p.memory = p.generated;
+      }
+      return;
+    case site_lookup::outcome::error:
+      plan_error(s, found.status, head_only);
+      return;
+  }
+}
+
+std::size_t connection::feed(std::span<const char> data) {
+  std::size_t used = 0;
+  while (!input_closed_ && !queue_full()) {
+    const parse_result r = parser_.parse(data.subspan(used));
+    used += r.consumed;
+    switch (r.event) {
+      case parse_event::need_more:
+        return used;
+      case parse_event::head_complete:
+        break;  // parse the body (or the end of a body-less request) next
+      case parse_event::message_complete:
+        respond(parser_.current());
+        break;
+      case parse_event::error: {
+        const request& cur = parser_.current();
+        respond_error(cur.method_name.empty() ? nullptr : &cur, parser_.error_status());
+        input_closed_ = true;  // RFC 9112 §9.6: after a framing error, close
+        return used;
+      }
+    }
+  }
+  return used;
+}
+
+void connection::feed_eof() {
+  // A request cut short by the peer gets no response; the queue still drains.
+  (void)parser_.finish();
+  input_closed_ = true;
+}
+
+std::size_t connection::gather(std::span<iovec> out) const noexcept {
+  std::size_t n = 0;
+  auto push = [&](const char* p, std::size_t len) {
+    if (len == 0) {
+      return;
+    }
+    out[n].iov_base = const_cast<char*>(p);  // iovec is not const-correct
+    out[n].iov_len = len;
+    ++n;
+  };
+  for (std::size_t i = 0; i < count_ && n < out.size(); ++i) {
+    const response_plan& p = slot(i).plan;
+    std::uint64_t skip = i == 0 ? sent_ : 0;
+    if (skip < p.head.size()) {
+      push(p.head.data() + skip, p.head.size() - static_cast<std::size_t>(skip));
+      skip = 0;
+    } else {
+      skip -= p.head.size();
+    }
+    if (p.body == body_kind::file) {
+      break;  // sent with next_file_body()
+    }
+    if (p.body == body_kind::memory && skip < p.memory.size()) {
+      if (n == out.size()) {
+        break;
+      }
+      push(p.memory.data() + skip, p.memory.size() - static_cast<std::size_t>(skip));
+    }
+  }
+  return n;
+}
+
+std::optional<file_range> connection::next_file_body() const noexcept {
+  if (count_ == 0) {
+    return std::nullopt;
+  }
+  const response_plan& p = slot(0).plan;
+  if (p.body != body_kind::file || sent_ < p.head.size()) {
+    return std::nullopt;
+  }
+  const std::uint64_t done = sent_ - p.head.size();
+  if (done >= p.file.length) {
+    return std::nullopt;
+  }
+  return file_range{p.file.fd, p.file.offset + done, p.file.length - done};
+}
+
+void connection::pop_front() {
+  slot_state& s = slot(0);
+  response_plan& p = s.plan;
+  if (ctx_.access_log != nullptr) {
+    const std::string_view text = s.log_text;
+    access_log_record rec;
+    rec.method = s.method;
+    rec.protocol = s.protocol;
+    rec.target = s.target_length > 0 ? text.substr(0, s.target_length) : std::string_view("-");
+    rec.referer = text.substr(s.target_length, s.referer_length);
+    rec.user_agent = text.substr(s.target_length + s.referer_length, s.agent_length);
+    rec.status = code(p.status);
+    rec.body_bytes = p.body_length();
+    ctx_.access_log->on_response(rec);
+  }
+  p.pin.reset();  // may close the fd if the cache already evicted the entry
+  p.memory = {};
+  p.body = body_kind::none;
+  front_ = (front_ + 1) % slots_.size();
+  --count_;
+  sent_ = 0;
+}
+
+void connection::bytes_sent(std::size_t n) {
+  // Every plan has a non-empty head, so a completed plan consumed bytes.
+  while (count_ > 0 && n > 0) {
+    const std::uint64_t total = slot(0).plan.total_bytes();
+    const std::uint64_t take = std::min<std::uint64_t>(total - sent_, n);
+    sent_ += take;
+    n -= static_cast<std::size_t>(take);
+    if (sent_ < total) {
+      return;
+    }
+    pop_front();
+  }
+}
+
+}  // namespace overlap::http

@@ -1,0 +1,227 @@
+#include <overlap/http/open_file_cache.hpp>
+
+#include <overlap/http/http_date.hpp>
+#include <overlap/http/mime_types.hpp>
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+namespace overlap::http {
+namespace {
+
+// glibc 2.36 has no openat2() wrapper.
+int open_beneath(int dirfd, const char* path, std::uint64_t flags) noexcept {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  // RESOLVE_BENEATH: no absolute paths, no ".." above dirfd, no symlink that
+  // leads outside (EXDEV). RESOLVE_NO_MAGICLINKS: no /proc/self/fd tricks.
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    const long fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || errno != EINTR) {
+      return static_cast<int>(fd);
+    }
+  }
+}
+
+open_status classify(int error_number) noexcept {
+  switch (error_number) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG:
+    case EXDEV:  // RESOLVE_BENEATH refused an escape
+    case ELOOP:  // symlink loop, or a magic link
+      return open_status::not_found;
+    case EACCES:
+    case EPERM:
+      return open_status::forbidden;
+    default:
+      return open_status::error;
+  }
+}
+
+// Path relative to the docroot as openat2 wants it: no leading '/'.
+std::string relative(std::string_view path) {
+  if (path.size() <= 1) {
+    return ".";
+  }
+  return std::string(path.substr(1));
+}
+
+void append_number(std::string& out, std::uint64_t v, int base = 10) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, base);
+  out.append(buf, r.ptr);
+}
+
+void render_header_lines(cached_file& f, std::string_view content_type) {
+  std::string& h = f.header_lines;
+  h.reserve(160 + content_type.size());
+  h.append("Content-Type: ").append(content_type).append("\r\n");
+  f.validators_offset = h.size();
+  const auto date = format_http_date(f.mtime_seconds);
+  h.append("ETag: ")
+      .append(f.etag)
+      .append("\r\nLast-Modified: ")
+      .append(date.data(), date.size())
+      .append("\r\n");
+  f.validators_length = h.size() - f.validators_offset;
+  h.append("Accept-Ranges: bytes\r\n");
+  f.content_length_offset = h.size();
+  h.append("Content-Length: ");
+  append_number(h, f.size);
+  h.append("\r\n");
+}
+
+bool read_whole(int fd, std::string& out, std::uint64_t size) {
+  out.resize(size);
+  std::uint64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    if (n == 0) {
+      break;  // truncated under us: serve what is there
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  out.resize(done);
+  return true;
+}
+
+}  // namespace
+
+open_file_cache::open_file_cache(int docroot_fd, const mime_types& types, options opts)
+    : docroot_fd_(docroot_fd), types_(types), opts_(opts) {
+  index_.reserve(opts_.max_entries);
+}
+
+void open_file_cache::clear() noexcept {
+  index_.clear();
+  lru_.clear();
+}
+
+open_result open_file_cache::open_uncached(std::string_view path) const {
+  const std::string rel = relative(path);
+  // O_PATH first: opening a FIFO or device for reading could block or have
+  // side effects; only regular files are opened for reading.
+  file_descriptor probe(open_beneath(docroot_fd_, rel.c_str(), O_PATH));
+  if (!probe) {
+    return {classify(errno), errno, nullptr};
+  }
+  struct stat st {};
+  if (::fstat(probe.get(), &st) != 0) {
+    return {open_status::error, errno, nullptr};
+  }
+
+  auto f = std::make_shared<cached_file>();
+  if (S_ISDIR(st.st_mode)) {
+    f->type = cached_file::kind::directory;
+    f->fd = std::move(probe);
+  } else if (S_ISREG(st.st_mode)) {
+    f->type = cached_file::kind::regular;
+    f->fd.reset(open_beneath(docroot_fd_, rel.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
+    if (!f->fd) {
+      return {classify(errno), errno, nullptr};
+    }
+    // The reopened fd is what we serve: describe it, not the probe.
+    if (::fstat(f->fd.get(), &st) != 0) {
+      return {open_status::error, errno, nullptr};
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return {open_status::forbidden, 0, nullptr};
+    }
+  } else {
+    return {open_status::forbidden, 0, nullptr};  // only regular files are served
+  }
+  f->size = static_cast<std::uint64_t>(st.st_size);
+  f->mtime_seconds = st.st_mtim.tv_sec;
+  f->mtime_nanoseconds = st.st_mtim.tv_nsec;
+  f->inode = st.st_ino;
+  f->device = st.st_dev;
+  if (f->type == cached_file::kind::regular) {
+    if (f->size <= opts_.small_file_bytes) {
+      if (!read_whole(f->fd.get(), f->body, f->size)) {
+        return {open_status::error, errno, nullptr};
+      }
+      f->size = f->body.size();
+      f->body_in_memory = true;
+    }
+    // Strong validator: changes whenever mtime (to the nanosecond) or size do.
+    const auto mtime_ns = static_cast<std::uint64_t>(f->mtime_seconds) * 1'000'000'000u +
+                          static_cast<std::uint64_t>(f->mtime_nanoseconds);
+    f->etag.push_back('"');
+    append_number(f->etag, mtime_ns, 16);
+    f->etag.push_back('-');
+    append_number(f->etag, f->size, 16);
+    f->etag.push_back('"');
+    render_header_lines(*f, types_.lookup(path));
+  }
+  return {open_status::ok, 0, std::move(f)};
+}
+
+bool open_file_cache::still_current(const node& n) const {
+  const std::string rel = relative(n.key);
+  struct stat st {};
+  if (::fstatat(docroot_fd_, rel.c_str(), &st, 0) != 0) {
+    return false;
+  }
+  const cached_file& f = *n.file;
+  const bool same_kind =
+      f.type == cached_file::kind::directory ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+  // A regular file read into memory may have been truncated while read; its
+  // size then differs from st_size and the entry is simply reloaded.
+  return same_kind && st.st_ino == f.inode && st.st_dev == f.device &&
+         static_cast<std::uint64_t>(st.st_size) == f.size && st.st_mtim.tv_sec == f.mtime_seconds &&
+         st.st_mtim.tv_nsec == f.mtime_nanoseconds;
+}
+
+void open_file_cache::evict_if_full() {
+  while (!lru_.empty() && index_.size() >= opts_.max_entries) {
+    // In-flight responses keep their own file_pin, so the fd closes only
+    // when the last of them is done.
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+    ++stats_.evictions;
+  }
+}
+
+open_result open_file_cache::open(std::string_view path, time_point now) {
+  if (const auto it = index_.find(path); it != index_.end()) {
+    const auto pos = it->second;
+    if (now >= pos->next_check) {
+      ++stats_.revalidations;
+      if (!still_current(*pos)) {
+        ++stats_.reopened;
+        index_.erase(it);
+        lru_.erase(pos);
+        return open(path, now);  // now a miss
+      }
+      pos->next_check = now + opts_.revalidate_interval_ms;
+    }
+    ++stats_.hits;
+    lru_.splice(lru_.begin(), lru_, pos);
+    return {open_status::ok, 0, pos->file};
+  }
+  ++stats_.misses;
+  open_result r = open_uncached(path);
+  if (r.status != open_status::ok || opts_.max_entries == 0) {
+    return r;
+  }
+  evict_if_full();
+  lru_.push_front(node{std::string(path), r.file, now + opts_.revalidate_interval_ms});
+  index_.emplace(lru_.front().key, lru_.begin());
+  return r;
+}
+
+}  // namespace overlap::http

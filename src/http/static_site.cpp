@@ -1,0 +1,103 @@
+#include <overlap/http/static_site.hpp>
+
+#include "autoindex.hpp"
+
+#include <fcntl.h>
+
+#include <system_error>
+
+namespace overlap::http {
+namespace {
+
+file_descriptor open_docroot(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "open docroot " + path);
+  }
+  return file_descriptor(fd);
+}
+
+open_file_cache::options cache_options(const site_options& o) {
+  return {o.open_file_cache_entries, o.small_file_bytes, o.revalidate_interval_ms};
+}
+
+}  // namespace
+
+static_site::static_site(const std::string& docroot, site_options options)
+    : static_site(open_docroot(docroot), std::move(options)) {}
+
+static_site::static_site(file_descriptor docroot, site_options options)
+    : docroot_(std::move(docroot)),
+      options_(std::move(options)),
+      cache_(docroot_.get(), types_, cache_options(options_)) {
+  if (!options_.mime_types_path.empty()) {
+    types_.load(options_.mime_types_path);
+  }
+  scratch_.reserve(256);
+}
+
+site_lookup static_site::failure(open_status s, std::string_view path, int error_number) {
+  switch (s) {
+    case open_status::not_found:
+      return {site_lookup::outcome::error, http_status::not_found, nullptr};
+    case open_status::forbidden:
+      return {site_lookup::outcome::error, http_status::forbidden, nullptr};
+    case open_status::ok:
+    case open_status::error:
+      break;
+  }
+  // Unexpected errno (EMFILE, EIO, ...): 500, and tell the operator.
+  if (report_) {
+    report_(path, error_number);
+  }
+  return {site_lookup::outcome::error, http_status::internal_server_error, nullptr};
+}
+
+site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing) {
+  const bool directory_request = path.size() > 1 && path.back() == '/';
+  const std::string_view key = directory_request ? path.substr(0, path.size() - 1) : path;
+  open_result r = cache_.open(key, now);
+  if (r.status != open_status::ok) {
+    return failure(r.status, key, r.error_number);
+  }
+
+  if (r.file->type == cached_file::kind::regular) {
+    // "/file.txt/" names a directory that does not exist (POSIX: ENOTDIR).
+    if (directory_request) {
+      return {site_lookup::outcome::error, http_status::not_found, nullptr};
+    }
+    return {site_lookup::outcome::file, http_status::ok, std::move(r.file)};
+  }
+  // A directory. Without the trailing '/', relative links in its index page
+  // would resolve against the parent, hence the redirect.
+  if (!directory_request && path != "/") {
+    return {site_lookup::outcome::redirect, http_status::moved_permanently, nullptr};
+  }
+
+  for (const std::string& index : options_.index_names) {
+    scratch_.assign(path);
+    if (scratch_.back() != '/') {
+      scratch_.push_back('/');
+    }
+    scratch_.append(index);
+    open_result ir = cache_.open(scratch_, now);
+    if (ir.status == open_status::ok) {
+      if (ir.file->type == cached_file::kind::regular) {
+        return {site_lookup::outcome::file, http_status::ok, std::move(ir.file)};
+      }
+      continue;  // a directory called index.html is not an index file
+    }
+    if (ir.status != open_status::not_found) {
+      return failure(ir.status, scratch_, ir.error_number);
+    }
+  }
+  if (!options_.autoindex) {
+    return {site_lookup::outcome::error, http_status::forbidden, nullptr};
+  }
+  if (!render_autoindex(r.file->fd.get(), path, options_.serve_dotfiles, listing)) {
+    return failure(open_status::error, path, errno);
+  }
+  return {site_lookup::outcome::listing, http_status::ok, nullptr};
+}
+
+}  // namespace overlap::http

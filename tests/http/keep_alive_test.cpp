@@ -1,0 +1,156 @@
+// Persistence (RFC 9112 §9.3) and pipelining (§9.3.2).
+#include "http_test_support.hpp"
+
+namespace overlap::http::testing {
+namespace {
+
+class keep_alive : public ::testing::Test {
+ protected:
+  temp_docroot root;
+  void SetUp() override {
+    root.write("a.txt", "AAA");
+    root.write("b.txt", "BBBB");
+    root.write("c.txt", "CCCCC");
+  }
+};
+
+TEST_F(keep_alive, http11_stays_open_by_default) {
+  harness h(root);
+  const auto r = h.one(get("/a.txt"));
+  EXPECT_FALSE(r.close_after);
+  EXPECT_EQ(r.field("Connection"), std::nullopt);
+  EXPECT_FALSE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, connection_close_closes_after_response) {
+  harness h(root);
+  const auto r = h.exchange(get("/a.txt", "Connection: close\r\n") + get("/b.txt"));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].field("Connection"), "close");
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, http10_closes_by_default) {
+  harness h(root);
+  const auto r = h.one("GET /a.txt HTTP/1.0\r\n\r\n");  // HTTP/1.0 may omit Host
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.field("Connection"), "close");
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, http10_keep_alive_stays_open_and_says_so) {
+  harness h(root);
+  const auto r = h.exchange(
+      "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b.txt HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].field("Connection"), "keep-alive");
+  EXPECT_EQ(r[1].field("Connection"), "close");
+}
+
+TEST_F(keep_alive, http10_with_transfer_encoding_closes) {
+  // RFC 9112 §6.1: HTTP/1.0 + Transfer-Encoding means faulty framing.
+  harness h(root);
+  const auto r = h.exchange(
+      "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].close_after);
+}
+
+TEST_F(keep_alive, three_pipelined_requests_give_three_ordered_responses) {
+  harness h(root);
+  const std::string in = get("/a.txt") + get("/b.txt") + get("/c.txt");
+  EXPECT_EQ(h.conn().feed(std::span<const char>(in)), in.size());
+  ASSERT_EQ(h.conn().pending(), 3u);
+  std::vector<wire_response> r;
+  h.drain(r);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].body, "AAA");
+  EXPECT_EQ(r[1].body, "BBBB");
+  EXPECT_EQ(r[2].body, "CCCCC");
+}
+
+TEST_F(keep_alive, requests_split_byte_by_byte_parse_identically) {
+  harness h(root);
+  const std::string in =
+      get("/a.txt", "If-None-Match: \"x\"\r\nRange: bytes=0-1\r\n") + get("/b.txt") + get("/c.txt");
+  std::vector<wire_response> r;
+  for (char c : in) {
+    EXPECT_EQ(h.conn().feed(std::span<const char>(&c, 1)), 1u);
+    h.drain(r);
+  }
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].status, 206u);
+  EXPECT_EQ(r[0].body, "AA");
+  EXPECT_EQ(r[1].body, "BBBB");
+  EXPECT_EQ(r[2].body, "CCCCC");
+}
+
+TEST_F(keep_alive, body_on_get_is_consumed_without_desync) {
+  harness h(root);
+  // The body spells a request; it must not be parsed as one.
+  const std::string smuggled = get("/c.txt");
+  const std::string in =
+      "GET /a.txt HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(smuggled.size()) +
+      "\r\n\r\n" + smuggled + get("/b.txt");
+  const auto r = h.exchange(in);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].body, "AAA");
+  EXPECT_EQ(r[1].body, "BBBB");
+}
+
+TEST_F(keep_alive, chunked_body_on_get_is_consumed_without_desync) {
+  harness h(root);
+  const auto r = h.exchange(
+      "GET /a.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nGET "
+      "/\r\n0\r\nTrailer: x\r\n\r\n" +
+      get("/b.txt"));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].body, "AAA");
+  EXPECT_EQ(r[1].body, "BBBB");
+}
+
+TEST_F(keep_alive, full_queue_stops_consuming_input) {
+  auto config = harness::make_config();
+  config.max_pipelined_responses = 2;
+  harness h(root, config);
+  const std::string in = get("/a.txt") + get("/b.txt") + get("/c.txt");
+  const std::size_t used = h.conn().feed(std::span<const char>(in));
+  EXPECT_EQ(used, 2 * get("/a.txt").size());
+  EXPECT_TRUE(h.conn().queue_full());
+  EXPECT_FALSE(h.conn().wants_input());
+  std::vector<wire_response> r;
+  h.drain(r);
+  EXPECT_EQ(h.conn().feed(std::span<const char>(in).subspan(used)), in.size() - used);
+  h.drain(r);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[2].body, "CCCCC");
+}
+
+TEST_F(keep_alive, eof_between_requests_closes_after_flush) {
+  harness h(root);
+  const std::string in = get("/a.txt");
+  h.conn().feed(std::span<const char>(in));
+  h.conn().feed_eof();
+  EXPECT_FALSE(h.conn().should_close());  // the response is still queued
+  std::vector<wire_response> r;
+  h.drain(r);
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, eof_mid_request_gives_no_response) {
+  harness h(root);
+  const std::string in = "GET /a.txt HTTP/1.1\r\nHo";
+  h.conn().feed(std::span<const char>(in));
+  h.conn().feed_eof();
+  EXPECT_FALSE(h.conn().has_output());
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, leading_empty_line_before_request_is_ignored) {
+  harness h(root);
+  EXPECT_EQ(h.one("\r\n" + get("/a.txt")).status, 200u);
+}
+
+}  // namespace
+}  // namespace overlap::http::testing

@@ -1,0 +1,129 @@
+// The sender-facing side: gather(), next_file_body(), bytes_sent(), logging.
+#include "http_test_support.hpp"
+
+#include <array>
+
+namespace overlap::http::testing {
+namespace {
+
+std::string concat(std::span<const iovec> iov) {
+  std::string s;
+  for (const auto& v : iov) s.append(static_cast<const char*>(v.iov_base), v.iov_len);
+  return s;
+}
+
+class output : public ::testing::Test {
+ protected:
+  temp_docroot root;
+  const std::string big = std::string(default_small_file_bytes + 10, 'L');
+  void SetUp() override {
+    root.write("s1.txt", "small-one");
+    root.write("s2.txt", "small-two");
+    root.write("big.bin", big);
+  }
+};
+
+TEST_F(output, gather_joins_consecutive_memory_responses) {
+  harness h(root);
+  const std::string in = get("/s1.txt") + get("/s2.txt");
+  h.conn().feed(std::span<const char>(in));
+  std::array<iovec, max_gather_iovecs> iov{};
+  const std::size_t n = h.conn().gather(iov);
+  EXPECT_EQ(n, 4u);  // head, body, head, body
+  const std::string wire = concat(std::span(iov.data(), n));
+  EXPECT_NE(wire.find("small-one"), std::string::npos);
+  EXPECT_NE(wire.find("small-two"), std::string::npos);
+  h.conn().bytes_sent(wire.size());
+  EXPECT_FALSE(h.conn().has_output());
+}
+
+TEST_F(output, gather_stops_before_file_body) {
+  harness h(root);
+  const std::string in = get("/s1.txt") + get("/big.bin") + get("/s2.txt");
+  h.conn().feed(std::span<const char>(in));
+  ASSERT_EQ(h.conn().pending(), 3u);
+  std::array<iovec, max_gather_iovecs> iov{};
+  std::size_t n = h.conn().gather(iov);
+  ASSERT_EQ(n, 3u);                                     // s1 head+body, big head
+  EXPECT_FALSE(h.conn().next_file_body().has_value());  // big's head not sent yet
+  h.conn().bytes_sent(concat(std::span(iov.data(), n)).size());
+  EXPECT_EQ(h.conn().gather(iov), 0u);
+  auto f = h.conn().next_file_body();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->offset, 0u);
+  EXPECT_EQ(f->length, big.size());
+  h.conn().bytes_sent(100);  // partial splice
+  f = h.conn().next_file_body();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->offset, 100u);
+  EXPECT_EQ(f->length, big.size() - 100);
+  h.conn().bytes_sent(f->length);
+  n = h.conn().gather(iov);
+  EXPECT_EQ(n, 2u);
+  EXPECT_NE(concat(std::span(iov.data(), n)).find("small-two"), std::string::npos);
+}
+
+TEST_F(output, partial_send_resumes_mid_head) {
+  harness h(root);
+  const std::string in = get("/s1.txt");
+  h.conn().feed(std::span<const char>(in));
+  std::array<iovec, 8> iov{};
+  const std::string whole = concat(std::span(iov.data(), h.conn().gather(iov)));
+  std::string sent;
+  while (h.conn().has_output()) {
+    const std::size_t n = h.conn().gather(iov);
+    const std::string chunk = concat(std::span(iov.data(), n)).substr(0, 7);  // short writes
+    sent += chunk;
+    h.conn().bytes_sent(chunk.size());
+  }
+  EXPECT_EQ(sent, whole);
+}
+
+TEST_F(output, gather_respects_iovec_capacity) {
+  harness h(root);
+  const std::string in = get("/s1.txt") + get("/s2.txt");
+  h.conn().feed(std::span<const char>(in));
+  std::array<iovec, 3> iov{};
+  EXPECT_EQ(h.conn().gather(iov), 3u);
+}
+
+struct recording_log final : access_log_sink {
+  std::vector<std::string> lines;
+  void on_response(const access_log_record& r) override {
+    lines.push_back(std::string(r.method) + " " + std::string(r.target) + " " +
+                    std::string(r.protocol) + " " + std::to_string(r.status) + " " +
+                    std::to_string(r.body_bytes) + " [" + std::string(r.referer) + "] [" +
+                    std::string(r.user_agent) + "]");
+  }
+};
+
+TEST_F(output, access_log_gets_combined_log_fields_when_sent) {
+  temp_docroot r2;
+  r2.write("s1.txt", "small-one");
+  harness h(r2);
+  recording_log log;
+  h.set_log(&log);
+  const std::string in = get("/s1.txt?x", "Referer: http://ref/\r\nUser-Agent: test/1.0\r\n") +
+                         get("/missing") + "HEAD /s1.txt HTTP/1.0\r\n\r\n";
+  h.conn().feed(std::span<const char>(in));
+  EXPECT_TRUE(log.lines.empty());  // logged when sent, not when planned
+  std::vector<wire_response> out;
+  h.drain(out);
+  ASSERT_EQ(log.lines.size(), 3u);
+  EXPECT_EQ(log.lines[0], "GET /s1.txt?x HTTP/1.1 200 9 [http://ref/] [test/1.0]");
+  EXPECT_EQ(log.lines[1], "GET /missing HTTP/1.1 404 " +
+                              std::to_string(error_page(http_status::not_found).size()) + " [] []");
+  EXPECT_EQ(log.lines[2], "HEAD /s1.txt HTTP/1.0 200 0 [] []");
+}
+
+TEST_F(output, access_log_records_unparsable_request) {
+  harness h(root);
+  recording_log log;
+  h.set_log(&log);
+  (void)h.one("BREW /pot HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(log.lines.size(), 1u);
+  EXPECT_TRUE(log.lines[0].starts_with("- - HTTP/1.1 501 ")) << log.lines[0];
+}
+
+}  // namespace
+}  // namespace overlap::http::testing
