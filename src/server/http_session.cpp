@@ -61,7 +61,7 @@ void http_session::pump() {
     if (n < data.size()) break;  // queue full or input closed: keep the rest
   }
   if (conn_.has_output()) {
-    if (phase_ == phase::request) first_request_ = false;
+    first_request_ = false;  // from now on idle time is keep-alive time
     phase_ = phase::idle;
   } else if (fed && phase_ == phase::idle) {
     phase_ = phase::request;  // part of a request head: the header timeout runs

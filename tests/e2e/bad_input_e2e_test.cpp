@@ -1,0 +1,99 @@
+// Malformed or unsupported requests over the wire: each class gets its status,
+// and after a framing or protocol error the server closes the connection.
+#include "e2e/server_process.hpp"
+
+namespace overlap::e2e {
+namespace {
+
+struct bad_request_case {
+  const char* name;
+  std::string bytes;
+  int status;
+};
+
+// gtest prints parameters in test listings: show the name, not raw bytes.
+void PrintTo(const bad_request_case& c, std::ostream* os) { *os << c.name; }
+
+std::string long_target() { return "GET /" + std::string(6000, 'a') + " HTTP/1.1\r\nHost: localhost\r\n\r\n"; }
+
+std::string large_header_block() {
+  std::string r = "GET /file.txt HTTP/1.1\r\nHost: localhost\r\n";
+  for (int i = 0; i < 160; ++i) r += "X-Pad-" + std::to_string(i) + ": " + std::string(100, 'p') + "\r\n";
+  return r + "\r\n";  // about 17 KiB of fields
+}
+
+std::vector<bad_request_case> bad_requests() {
+  const std::string line = "GET /file.txt HTTP/1.1\r\n";
+  const std::string host = "Host: localhost\r\n";
+  return {
+      {"content_length_with_transfer_encoding_is_400",
+       line + host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"two_different_content_lengths_is_400",
+       line + host + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400},
+      {"invalid_content_length_is_400", line + host + "Content-Length: 12x\r\n\r\n", 400},
+      {"bad_chunk_size_is_400",
+       line + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
+      {"obs_fold_is_400", line + host + "X-Folded: first\r\n  continued\r\n\r\n", 400},
+      {"space_before_colon_is_400", line + host + "X-Test : value\r\n\r\n", 400},
+      {"missing_host_in_http11_is_400", line + "User-Agent: e2e\r\n\r\n", 400},
+      {"two_host_headers_is_400", line + "Host: a.example\r\nHost: b.example\r\n\r\n", 400},
+      {"over_long_target_is_414", long_target(), 414},
+      {"over_large_header_block_is_431", large_header_block(), 431},
+      {"unknown_method_is_501", "FROB /file.txt HTTP/1.1\r\n" + host + "\r\n", 501},
+      {"http_2_0_request_line_is_505", "GET /file.txt HTTP/2.0\r\n" + host + "\r\n", 505},
+      {"http_3_1_request_line_is_505", "GET /file.txt HTTP/3.1\r\n" + host + "\r\n", 505},
+  };
+}
+
+class e2e_bad_request : public ::testing::TestWithParam<bad_request_case> {};
+
+TEST_P(e2e_bad_request, gets_status_then_connection_closes) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path());
+
+  http_client client(server.port());
+  // The server may answer before it has read everything (414/431): a failed
+  // send is then expected and the response is still read.
+  (void)client.send(GetParam().bytes);
+  const auto r = client.read_response();
+  EXPECT_EQ(r.status, GetParam().status) << "request: " << GetParam().bytes.substr(0, 300)
+                                         << "\nresponse:\n" << r.head;
+  EXPECT_EQ(r.body.find("file-body"), std::string::npos) << "the file was served";
+  const read_end end = client.read_until_end();
+  EXPECT_EQ(end, read_end::closed) << "after the response the connection was " << to_string(end)
+                                   << "; extra bytes: " << client.buffer().substr(0, 200);
+  EXPECT_TRUE(client.buffer().empty()) << "bytes after the error response: "
+                                       << client.buffer().substr(0, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(classes, e2e_bad_request, ::testing::ValuesIn(bad_requests()),
+                         [](const auto& test_case) { return std::string(test_case.param.name); });
+
+// 405 is a well-framed request: the status and Allow matter, not the close.
+TEST(e2e_method, post_on_file_is_405_with_allow) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  const auto r = client.request("POST /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nabcd");
+  EXPECT_EQ(r.status, 405) << r.head;
+  const auto allow = r.header("allow");
+  ASSERT_TRUE(allow.has_value()) << r.head;
+  EXPECT_NE(allow->find("GET"), std::string::npos) << "Allow: " << *allow;
+  EXPECT_NE(allow->find("HEAD"), std::string::npos) << "Allow: " << *allow;
+}
+
+TEST(e2e_method, delete_on_file_is_405_with_allow) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(make_request("DELETE", "/file.txt"));
+  EXPECT_EQ(r.status, 405) << r.head;
+  EXPECT_TRUE(r.header("allow").has_value()) << r.head;
+  EXPECT_TRUE(std::filesystem::exists(docroot / "file.txt"));
+}
+
+}  // namespace
+}  // namespace overlap::e2e

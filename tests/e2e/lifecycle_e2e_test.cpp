@@ -1,0 +1,227 @@
+// The process around the server: graceful shutdown, connection timeouts, the
+// access log and SIGHUP, and command-line errors.
+#include <regex>
+
+#include "e2e/server_process.hpp"
+
+namespace overlap::e2e {
+namespace {
+
+// ---------------------------------------------------------------- shutdown
+
+TEST(e2e_shutdown, sigterm_finishes_in_flight_download_and_exits_0) {
+  temp_dir docroot;
+  const std::string content = random_bytes(16u << 20, 61);
+  write_file(docroot / "big.bin", content);
+  write_file(docroot / "small.txt", "small");
+  server_process server(docroot.path(), {.extra = {"--shutdown-grace", "30"}});
+
+  // A small receive window keeps most of the body in the server when it is
+  // told to stop, and a slow reader keeps the transfer going for a while after.
+  http_client download(server.port(), /*receive_buffer=*/16 * 1024);
+  ASSERT_TRUE(download.send(make_request("GET", "/big.bin")));
+  auto read_slowly_until = [&](std::size_t bytes) {
+    while (download.buffer().size() < bytes) {
+      if (download.read_some(16 * 1024) <= 0) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
+  };
+  ASSERT_TRUE(read_slowly_until(256 * 1024));
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+
+  // New connections are refused, or closed without an answer, once the
+  // server has acted on the signal (bounded loop: it acts asynchronously).
+  std::optional<http_client> parked;  // accepted by the kernel, never answered
+  bool refused_or_closed = false;
+  std::string last_answer;
+  wait_until(
+      [&] {
+        auto [s, ec] = try_connect(server.port());
+        if (ec) {
+          refused_or_closed = true;  // ECONNREFUSED: nobody listens
+          return true;
+        }
+        http_client probe(std::move(s));
+        set_timeout(probe.fd(), SO_RCVTIMEO, 300ms);
+        if (!probe.send(make_request("GET", "/small.txt", "Connection: close\r\n"))) {
+          refused_or_closed = true;
+          return true;
+        }
+        const ssize_t n = probe.read_some(64);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+          refused_or_closed = true;  // closed without a response
+          return true;
+        }
+        if (n < 0) {  // no answer yet: left in a backlog nobody accepts from
+          parked.emplace(std::move(probe.socket()));
+          refused_or_closed = true;
+          return true;
+        }
+        last_answer = probe.buffer().substr(0, 100);
+        return false;  // answered: the signal was not acted on yet, try again
+      },
+      5000ms, 50ms);
+  EXPECT_TRUE(refused_or_closed) << "a new connection after SIGTERM was still answered: "
+                                 << last_answer;
+
+  // The in-flight response completes, byte for byte, still read slowly.
+  const std::size_t head_bytes = download.buffer().find("\r\n\r\n") + 4;
+  EXPECT_TRUE(read_slowly_until(head_bytes + content.size()))
+      << "the download ended after " << download.buffer().size() - head_bytes << " of "
+      << content.size() << " body bytes";
+  http_response r;
+  ASSERT_NO_THROW(r = download.read_response()) << server.process().stderr_text();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(same_bytes(r.body, content));
+  download.socket().reset();  // done: the server need not linger for our close
+
+  const exit_result exit = server.process().wait(exit_timeout);
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\nstderr:\n" << server.process().stderr_text();
+
+  if (parked) {
+    set_timeout(parked->fd(), SO_RCVTIMEO, receive_timeout);
+    const read_end end = parked->read_until_end();
+    EXPECT_NE(end, read_end::timed_out);
+    EXPECT_TRUE(parked->buffer().empty()) << "a connection made after SIGTERM got: "
+                                          << parked->buffer().substr(0, 100);
+  }
+}
+
+// ---------------------------------------------------------------- timeouts
+
+TEST(e2e_timeouts, partial_request_head_is_closed_after_header_timeout) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "hello");
+  server_process server(docroot.path(),
+                        {.extra = {"--header-timeout", "0.5", "--keepalive-timeout", "60"}});
+  http_client client(server.port());  // SO_RCVTIMEO bounds the wait at 5 s
+  ASSERT_TRUE(client.send("GET /file.txt HTTP/1.1\r\nHost: local"));
+  const read_end end = client.read_until_end();
+  EXPECT_TRUE(end == read_end::closed || end == read_end::reset)
+      << "connection " << to_string(end);
+  // Closing silently and answering 408 first are both acceptable.
+  EXPECT_TRUE(client.buffer().empty() || client.buffer().rfind("HTTP/1.1 408", 0) == 0)
+      << client.buffer().substr(0, 200);
+}
+
+TEST(e2e_timeouts, idle_keep_alive_connection_is_closed_after_keepalive_timeout) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "hello");
+  server_process server(docroot.path(),
+                        {.extra = {"--keepalive-timeout", "0.5", "--header-timeout", "60"}});
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/file.txt"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.header("connection"), "close");
+  const read_end end = client.read_until_end();
+  EXPECT_TRUE(end == read_end::closed || end == read_end::reset)
+      << "connection " << to_string(end);
+  EXPECT_TRUE(client.buffer().empty()) << client.buffer().substr(0, 200);
+}
+
+// ---------------------------------------------------------------- access log
+
+// Waits (bounded) until `path` holds a line containing `needle`; returns that line.
+std::optional<std::string> wait_for_log_line(const std::filesystem::path& path, std::string_view needle,
+                                             std::chrono::milliseconds limit = 5000ms) {
+  std::optional<std::string> found;
+  wait_until(
+      [&] {
+        std::istringstream in(read_file(path));
+        for (std::string line; std::getline(in, line);) {
+          if (line.find(needle) != std::string::npos) {
+            found = line;
+            return true;
+          }
+        }
+        return false;
+      },
+      limit);
+  return found;
+}
+
+TEST(e2e_access_log, request_is_logged_in_combined_log_format) {
+  temp_dir docroot, logs;
+  write_file(docroot / "file.txt", std::string(1234, 'x'));
+  const auto log_path = logs / "access.log";
+  server_process server(docroot.path(), {.access_log = log_path.string(), .threads = 2, .extra = {}});
+  http_client client(server.port());
+  const auto r = client.request(make_request(
+      "GET", "/file.txt?q=1",
+      "User-Agent: e2e-agent/1.0 (combined)\r\nReferer: http://ref.example/start\r\n"));
+  ASSERT_EQ(r.status, 200);
+
+  const auto line = wait_for_log_line(log_path, "e2e-agent/1.0");
+  ASSERT_TRUE(line.has_value()) << "log file:\n" << read_file(log_path);
+  // host ident authuser [date] "request line" status bytes "referer" "user-agent"
+  static const std::regex combined(
+      R"re(^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] )re"
+      R"re("GET /file\.txt\?q=1 HTTP/1\.1" 200 1234 "http://ref\.example/start" "e2e-agent/1\.0 \(combined\)"$)re");
+  EXPECT_TRUE(std::regex_match(*line, combined)) << "line: " << *line;
+}
+
+TEST(e2e_access_log, sighup_reopens_log_at_original_path) {
+  temp_dir docroot, logs;
+  write_file(docroot / "file.txt", "hello");
+  const auto log_path = logs / "access.log";
+  const auto rotated = logs / "access.log.1";
+  server_process server(docroot.path(), {.access_log = log_path.string(), .threads = 2, .extra = {}});
+
+  http_client client(server.port());
+  ASSERT_EQ(client.request(make_request("GET", "/file.txt", "User-Agent: before-rotation\r\n")).status, 200);
+  ASSERT_TRUE(wait_for_log_line(log_path, "before-rotation").has_value()) << read_file(log_path);
+
+  std::filesystem::rename(log_path, rotated);
+  ASSERT_TRUE(server.process().signal(SIGHUP));
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(log_path); }, 5000ms))
+      << "no new log file at " << log_path;
+
+  // Every thread reopens on its own: the first request that lands in the new
+  // file shows the reopen worked (bounded number of attempts).
+  std::optional<std::string> line;
+  for (int i = 0; i < 20 && !line; ++i) {
+    http_client fresh(server.port());
+    const std::string agent = "after-rotation-" + std::to_string(i);
+    ASSERT_EQ(fresh.request(make_request("GET", "/file.txt", "User-Agent: " + agent + "\r\n")).status, 200);
+    line = wait_for_log_line(log_path, agent, 1000ms);
+  }
+  ASSERT_TRUE(line.has_value()) << "new file:\n" << read_file(log_path) << "\nrotated file:\n"
+                                << read_file(rotated);
+  EXPECT_NE(line->find("\"GET /file.txt HTTP/1.1\" 200"), std::string::npos) << *line;
+  EXPECT_EQ(read_file(log_path).find("before-rotation"), std::string::npos);
+  EXPECT_NE(read_file(rotated).find("before-rotation"), std::string::npos);
+  // The server is still healthy after the reopen.
+  EXPECT_FALSE(server.process().wait(0ms).exited) << server.process().stderr_text();
+}
+
+// ---------------------------------------------------------------- command line
+
+TEST(e2e_command_line, port_out_of_range_is_rejected) {
+  temp_dir docroot;
+  const auto r = run_overlap({"serve", docroot.path().string(), "--port", "99999"});
+  EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
+  EXPECT_FALSE(r.stderr_text.empty());
+  EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+}
+
+TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
+  const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
+  EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
+  EXPECT_NE(r.stderr_text.find("/nonexistent-overlap-e2e"), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+}
+
+TEST(e2e_command_line, serve_help_exits_0_and_lists_flags) {
+  temp_dir out;
+  child_process child({overlap_binary, "serve", "--help"}, (out / "stdout").string());
+  const exit_result exit = child.wait(exit_timeout);
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
+  const std::string text = read_file(out / "stdout") + child.stderr_text();
+  for (const char* flag : {"--port", "--threads", "--access-log", "--header-timeout", "--shutdown-grace"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace overlap::e2e

@@ -1,0 +1,324 @@
+// Static files over the wire: exact bodies, HEAD, keep-alive, pipelining,
+// conditional requests, byte ranges, redirects, 403/404, dotfiles, autoindex.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "e2e/server_process.hpp"
+
+namespace overlap::e2e {
+namespace {
+
+// ---------------------------------------------------------------- bodies
+
+std::string size_name(const ::testing::TestParamInfo<std::size_t>& info) {
+  const std::size_t n = info.param;
+  if (n >= (1u << 20)) return std::to_string(n >> 20) + "MiB";
+  if (n >= 1024) return std::to_string(n >> 10) + "KiB";
+  return std::to_string(n) + "B";
+}
+
+class e2e_body : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(e2e_body, get_returns_file_bytes_exactly) {
+  temp_dir docroot;
+  const std::string content = random_bytes(GetParam(), GetParam() + 1);
+  write_file(docroot / "file.bin", content);
+  server_process server(docroot.path());
+
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/file.bin"));
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(r.header("content-length"), std::to_string(content.size())) << r.head;
+  EXPECT_TRUE(same_bytes(r.body, content));
+}
+
+TEST_P(e2e_body, head_returns_get_headers_without_body) {
+  temp_dir docroot;
+  const std::string content = random_bytes(GetParam(), GetParam() + 2);
+  write_file(docroot / "file.bin", content);
+  server_process server(docroot.path());
+
+  http_client client(server.port());
+  const auto get = client.request(make_request("GET", "/file.bin"));
+  const auto head = client.request(make_request("HEAD", "/file.bin"), /*head_only=*/true);
+  EXPECT_EQ(head.status, get.status);
+  auto without_date = [](auto headers) {
+    std::erase_if(headers, [](const auto& h) { return h.first == "date"; });
+    std::sort(headers.begin(), headers.end());
+    return headers;
+  };
+  EXPECT_EQ(without_date(head.headers), without_date(get.headers))
+      << "GET head:\n" << get.head << "HEAD head:\n" << head.head;
+  // Had HEAD sent a body, it would be read here in place of the next status line.
+  const auto after = client.request(make_request("GET", "/file.bin"));
+  EXPECT_EQ(after.status, 200);
+  EXPECT_TRUE(same_bytes(after.body, content));
+}
+
+INSTANTIATE_TEST_SUITE_P(sizes, e2e_body,
+                         ::testing::Values(std::size_t{0}, std::size_t{1024}, std::size_t{1} << 20,
+                                           std::size_t{16} << 20),
+                         size_name);
+
+// ---------------------------------------------------------------- connections
+
+TEST(e2e_connection, keep_alive_serves_several_requests_on_one_connection) {
+  temp_dir docroot;
+  const std::string small = random_bytes(1024, 11), large = random_bytes(1 << 20, 12);
+  write_file(docroot / "small.bin", small);
+  write_file(docroot / "large.bin", large);
+  server_process server(docroot.path());
+
+  http_client client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    const auto a = client.request(make_request("GET", "/small.bin"));
+    EXPECT_EQ(a.status, 200);
+    EXPECT_TRUE(same_bytes(a.body, small)) << "round " << i;
+    const auto b = client.request(make_request("GET", "/large.bin"));
+    EXPECT_EQ(b.status, 200);
+    EXPECT_TRUE(same_bytes(b.body, large)) << "round " << i;
+  }
+}
+
+TEST(e2e_connection, pipelined_requests_are_answered_in_order) {
+  temp_dir docroot;
+  const std::string a = random_bytes(1024, 21), b = random_bytes(1 << 20, 22), c = random_bytes(3, 23);
+  write_file(docroot / "a.bin", a);
+  write_file(docroot / "b.bin", b);
+  write_file(docroot / "c.bin", c);
+  write_file(docroot / "empty.bin", "");
+  server_process server(docroot.path());
+
+  http_client client(server.port());
+  const std::string batch = make_request("GET", "/b.bin") + make_request("GET", "/a.bin") +
+                            make_request("HEAD", "/a.bin") + make_request("GET", "/missing") +
+                            make_request("GET", "/empty.bin") + make_request("GET", "/c.bin");
+  ASSERT_TRUE(client.send(batch));
+  const auto r1 = client.read_response();
+  EXPECT_EQ(r1.status, 200);
+  EXPECT_TRUE(same_bytes(r1.body, b));
+  const auto r2 = client.read_response();
+  EXPECT_EQ(r2.status, 200);
+  EXPECT_TRUE(same_bytes(r2.body, a));
+  const auto r3 = client.read_response(/*head_only=*/true);
+  EXPECT_EQ(r3.status, 200);
+  EXPECT_EQ(r3.header("content-length"), "1024");
+  const auto r4 = client.read_response();
+  EXPECT_EQ(r4.status, 404);
+  const auto r5 = client.read_response();
+  EXPECT_EQ(r5.status, 200);
+  EXPECT_TRUE(same_bytes(r5.body, ""));
+  const auto r6 = client.read_response();
+  EXPECT_EQ(r6.status, 200);
+  EXPECT_TRUE(same_bytes(r6.body, c));
+}
+
+// ---------------------------------------------------------------- statuses
+
+TEST(e2e_status, missing_file_is_404) {
+  temp_dir docroot;
+  write_file(docroot / "present.txt", "here");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  EXPECT_EQ(client.request(make_request("GET", "/absent.txt")).status, 404);
+  EXPECT_EQ(client.request(make_request("GET", "/no/such/dir/file")).status, 404);
+}
+
+TEST(e2e_status, directory_without_index_is_403_without_autoindex) {
+  temp_dir docroot;
+  write_file(docroot / "dir" / "file.txt", "x");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/dir/"));
+  EXPECT_EQ(r.status, 403) << r.head;
+  EXPECT_EQ(r.body.find("file.txt"), std::string::npos) << "listing leaked: " << r.body;
+}
+
+TEST(e2e_status, unreadable_file_is_403) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root: a mode-000 file is still readable";
+  temp_dir docroot;
+  write_file(docroot / "locked.txt", "secret-locked");
+  ASSERT_EQ(::chmod((docroot / "locked.txt").c_str(), 0), 0);
+  server_process server(docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/locked.txt"));
+  EXPECT_EQ(r.status, 403) << r.head;
+  EXPECT_EQ(r.body.find("secret-locked"), std::string::npos);
+}
+
+TEST(e2e_status, directory_without_slash_redirects_with_location) {
+  temp_dir docroot;
+  write_file(docroot / "docs" / "index.html", "<p>docs</p>");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/docs"));
+  EXPECT_EQ(r.status, 301) << r.head;
+  const auto location = r.header("location");
+  ASSERT_TRUE(location.has_value()) << r.head;
+  EXPECT_TRUE(location->ends_with("/docs/")) << "Location: " << *location;
+  // Following it serves the index.
+  const auto index = client.request(make_request("GET", "/docs/"));
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<p>docs</p>");
+}
+
+TEST(e2e_status, dotfile_is_404) {
+  temp_dir docroot;
+  write_file(docroot / ".hidden", "dot-secret");
+  write_file(docroot / ".git" / "config", "dot-secret");
+  server_process server(docroot.path());
+  http_client client(server.port());
+  for (const char* target : {"/.hidden", "/.git/config"}) {
+    const auto r = client.request(make_request("GET", target));
+    EXPECT_EQ(r.status, 404) << target << "\n" << r.head;
+    EXPECT_EQ(r.body.find("dot-secret"), std::string::npos) << target;
+  }
+}
+
+TEST(e2e_status, autoindex_lists_directory_with_escaped_names) {
+  temp_dir docroot;
+  write_file(docroot / "dir" / "plain.txt", "x");
+  write_file(docroot / "dir" / "<img src=x onerror=alert(1)>.txt", "x");
+  write_file(docroot / "dir" / "q\"uote.txt", "x");
+  server_process server(docroot.path(), {.extra = {"--autoindex"}});
+  http_client client(server.port());
+  const auto r = client.request(make_request("GET", "/dir/"));
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_NE(r.body.find("plain.txt"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("&lt;img src=x onerror=alert(1)&gt;.txt"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<img src=x"), std::string::npos) << "unescaped name in:\n" << r.body;
+  EXPECT_EQ(r.body.find("q\"uote"), std::string::npos) << "unescaped quote in:\n" << r.body;
+}
+
+// ---------------------------------------------------------------- conditionals
+
+constexpr std::time_t file_mtime = 1577836800;  // 2020-01-01T00:00:00Z
+constexpr std::time_t one_day = 24 * 60 * 60;
+
+std::string http_date(std::time_t t) {
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+struct dated_site {
+  temp_dir docroot;
+  std::string content = random_bytes(4096, 31);
+  dated_site() {
+    write_file(docroot / "page.bin", content);
+    const timespec times[2] = {{file_mtime, 0}, {file_mtime, 0}};
+    if (::utimensat(AT_FDCWD, (docroot / "page.bin").c_str(), times, 0) != 0) {
+      throw std::system_error(errno, std::system_category(), "utimensat");
+    }
+  }
+};
+
+TEST(e2e_conditional, if_none_match_with_current_etag_is_304) {
+  dated_site site;
+  server_process server(site.docroot.path());
+  http_client client(server.port());
+  const auto first = client.request(make_request("GET", "/page.bin"));
+  ASSERT_EQ(first.status, 200);
+  const auto etag = first.header("etag");
+  ASSERT_TRUE(etag.has_value()) << first.head;
+  const auto again = client.request(make_request("GET", "/page.bin", "If-None-Match: " + *etag + "\r\n"));
+  EXPECT_EQ(again.status, 304) << again.head;
+  EXPECT_EQ(again.header("etag"), etag);
+  // No body was sent: the connection carries on with the next response.
+  const auto other = client.request(make_request("GET", "/page.bin", "If-None-Match: \"other\"\r\n"));
+  EXPECT_EQ(other.status, 200);
+  EXPECT_TRUE(same_bytes(other.body, site.content));
+}
+
+TEST(e2e_conditional, if_modified_since_at_last_modified_is_304) {
+  dated_site site;
+  server_process server(site.docroot.path());
+  http_client client(server.port());
+  const auto first = client.request(make_request("GET", "/page.bin"));
+  EXPECT_EQ(first.header("last-modified"), http_date(file_mtime)) << first.head;
+  const auto r = client.request(
+      make_request("GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime) + "\r\n"));
+  EXPECT_EQ(r.status, 304) << r.head;
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST(e2e_conditional, if_modified_since_after_last_modified_is_304) {
+  dated_site site;
+  server_process server(site.docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(
+      make_request("GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime + one_day) + "\r\n"));
+  EXPECT_EQ(r.status, 304) << r.head;
+}
+
+TEST(e2e_conditional, if_modified_since_before_last_modified_is_200) {
+  dated_site site;
+  server_process server(site.docroot.path());
+  http_client client(server.port());
+  const auto r = client.request(
+      make_request("GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime - one_day) + "\r\n"));
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_TRUE(same_bytes(r.body, site.content));
+}
+
+// ---------------------------------------------------------------- ranges
+
+// Small files are sent from memory, large ones from the file: try both.
+class e2e_range : public ::testing::TestWithParam<std::size_t> {
+ protected:
+  temp_dir docroot;
+  std::string content = random_bytes(GetParam(), 41);
+  void SetUp() override { write_file(docroot / "data.bin", content); }
+
+  http_response get_range(std::string_view range) {
+    server_.emplace(docroot.path());
+    http_client client(server_->port());
+    return client.request(make_request("GET", "/data.bin", "Range: " + std::string(range) + "\r\n"));
+  }
+  std::string n() const { return std::to_string(content.size()); }
+
+ private:
+  std::optional<server_process> server_;
+};
+
+TEST_P(e2e_range, first_100_bytes_is_206_with_content_range) {
+  const auto r = get_range("bytes=0-99");
+  EXPECT_EQ(r.status, 206) << r.head;
+  EXPECT_EQ(r.header("content-range"), "bytes 0-99/" + n());
+  EXPECT_EQ(r.header("content-length"), "100");
+  EXPECT_TRUE(same_bytes(r.body, std::string_view(content).substr(0, 100)));
+}
+
+TEST_P(e2e_range, suffix_range_returns_last_100_bytes) {
+  const auto r = get_range("bytes=-100");
+  const std::size_t size = content.size();
+  EXPECT_EQ(r.status, 206) << r.head;
+  EXPECT_EQ(r.header("content-range"),
+            "bytes " + std::to_string(size - 100) + "-" + std::to_string(size - 1) + "/" + n());
+  EXPECT_TRUE(same_bytes(r.body, std::string_view(content).substr(size - 100)));
+}
+
+TEST_P(e2e_range, open_range_returns_bytes_from_offset_to_end) {
+  const auto r = get_range("bytes=100-");
+  const std::size_t size = content.size();
+  EXPECT_EQ(r.status, 206) << r.head;
+  EXPECT_EQ(r.header("content-range"), "bytes 100-" + std::to_string(size - 1) + "/" + n());
+  EXPECT_TRUE(same_bytes(r.body, std::string_view(content).substr(100)));
+}
+
+TEST_P(e2e_range, unsatisfiable_range_is_416_with_size) {
+  const auto r = get_range("bytes=" + n() + "-");
+  EXPECT_EQ(r.status, 416) << r.head;
+  EXPECT_EQ(r.header("content-range"), "bytes */" + n());
+  EXPECT_EQ(r.body.find(content.substr(0, 16)), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(files, e2e_range,
+                         ::testing::Values(std::size_t{1024}, std::size_t{1} << 20), size_name);
+
+}  // namespace
+}  // namespace overlap::e2e
