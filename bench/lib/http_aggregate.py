@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Bookkeeping for bench/http.sh: one JSON line per wrk run, then Markdown medians.
+
+  http_aggregate.py meta   FILE.jsonl key=value ...              append the run's context
+  http_aggregate.py record FILE.jsonl --wrk OUT key=value ...    append one wrk run
+                                    (failure=TEXT: the run could not happen)
+  http_aggregate.py report FILE.jsonl                            Markdown on stdout
+  http_aggregate.py failures FILE.jsonl                          failed runs, one a line
+
+`record` exits with status 3 when the run is unusable (wrk failed, the server
+answered with errors, died, or sent fewer bytes than the responses need), so
+that the shell script can shout about it; the run is still written, marked
+with its error, and left out of the medians.
+
+The Markdown helpers come from aggregate.py (the echo benchmark's) beside this
+file; only the standard library is used.
+"""
+
+import json
+import re
+import sys
+
+from aggregate import append, fmt, fmt_ratio, median_or_none, parse_pairs, ratio
+
+SUBJECT = "overlap"
+REFERENCE = "nginx"
+SERVER_ORDER = ["overlap", "nginx"]
+MIB = 1024 * 1024
+
+# Targets of issue #3, as (test, text) per kind of case; see target_for().
+SMALL_LIMIT = 16 * 1024          # "small files": up to 16 KiB
+SMALL_REQ_RATIO = 1.3            # req/s at least 1.3x nginx's ...
+SMALL_CPU_RATIO = 0.6            # ... with CPU per request at most 0.6x
+LARGE_MIB_RATIO = 1.2            # 256 KiB .. 16 MiB: MiB/s at least 1.2x
+CLOSE_REQ_RATIO = 1.2            # Connection: close: req/s at least 1.2x
+
+# --- parsing wrk's text report ----------------------------------------------
+
+TIME_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+BINARY_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+
+
+def parse_time_us(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text)
+    if not m:
+        raise ValueError(f"unreadable wrk time {text!r}")
+    return float(m.group(1)) * TIME_UNITS[m.group(2)]
+
+
+def parse_bytes(text):
+    # wrk prints byte counts in binary units: "60.00MB" is 60 MiB.
+    m = re.fullmatch(r"([0-9.]+)([KMGTP]?)B", text)
+    if not m:
+        raise ValueError(f"unreadable wrk byte count {text!r}")
+    return float(m.group(1)) * BINARY_UNITS[m.group(2)]
+
+
+def parse_wrk(text):
+    """The numbers of one `wrk --latency` report (one thread or several)."""
+    out = {}
+    m = re.search(r"^\s*(\d+) requests in ([0-9.]+\w+), ([0-9.]+[KMGTP]?B) read", text, re.M)
+    if not m:
+        raise ValueError("no 'N requests in T, B read' line in wrk output")
+    out["requests"] = int(m.group(1))
+    out["duration_s"] = parse_time_us(m.group(2)) / 1e6
+    out["bytes_read"] = parse_bytes(m.group(3))
+
+    m = re.search(r"^Requests/sec:\s+([0-9.]+)", text, re.M)
+    if not m:
+        raise ValueError("no Requests/sec line in wrk output")
+    out["req_per_s"] = float(m.group(1))
+    m = re.search(r"^Transfer/sec:\s+([0-9.]+[KMGTP]?B)", text, re.M)
+    if not m:
+        raise ValueError("no Transfer/sec line in wrk output")
+    out["mib_per_s"] = parse_bytes(m.group(1)) / MIB
+
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s*{pct}%\s+([0-9.]+\w+)\s*$", text, re.M)
+        if not m:
+            raise ValueError(f"no {pct}% latency line in wrk output (was --latency given?)")
+        out[f"p{pct}_us"] = parse_time_us(m.group(1))
+    if out["requests"] == 0:
+        # wrk prints 0 for the percentiles of an empty histogram.
+        for pct in ("50", "75", "90", "99"):
+            out[f"p{pct}_us"] = None
+
+    errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0, "status": 0}
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        for key, value in zip(("connect", "read", "write", "timeout"), m.groups()):
+            errors[key] = int(value)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        errors["status"] = int(m.group(1))
+    out["errors"] = errors
+    return out
+
+
+# --- recording ----------------------------------------------------------------
+
+def cmd_meta(path, args):
+    append(path, {"type": "meta", **parse_pairs(args, convert=False)})
+
+
+def describe_errors(errors):
+    parts = [f"{n} {'HTTP status >= 400' if k == 'status' else k + ' errors'}"
+             for k, n in errors.items() if n]
+    return ", ".join(parts)
+
+
+def cmd_record(path, args):
+    if len(args) < 2 or args[0] != "--wrk":
+        sys.exit("http_aggregate.py record FILE --wrk OUT key=value ...")
+    wrk_path, fields = args[1], parse_pairs(args[2:])
+    failure = fields.pop("failure", None)
+    record = {"type": "run", **fields, "result": None, "error": failure}
+    text = ""
+    if failure is None:
+        try:
+            with open(wrk_path, encoding="utf-8", errors="replace") as raw:
+                text = raw.read()
+            record["result"] = parse_wrk(text)
+        except (OSError, ValueError) as e:
+            record["error"] = str(e)
+    record["wrk_output"] = text
+
+    result = record["result"]
+    problems = []
+    if fields.get("wrk_rc", 0) != 0:
+        problems.append(f"wrk exited with {fields['wrk_rc']}")
+    if fields.get("server_alive", 1) == 0:
+        problems.append("server exited during the run")
+    if result is not None:
+        if describe_errors(result["errors"]):
+            problems.append(describe_errors(result["errors"]))
+        size = fields.get("size_bytes", 0)
+        # Every completed response carries the whole file. wrk rounds the byte
+        # count to three digits, hence the 1% slack.
+        if result["requests"] and result["bytes_read"] < 0.99 * result["requests"] * size:
+            problems.append(f"{result['bytes_read']:.0f} bytes read for {result['requests']} "
+                            f"responses of a {size}-byte file")
+        cpu_s = fields["cpu_ticks"] / fields["clk_tck"]
+        record["server_cpu_s"] = round(cpu_s, 4)
+        record["cpu_us_per_req"] = (round(cpu_s * 1e6 / result["requests"], 4)
+                                    if result["requests"] else None)
+        mib = result["bytes_read"] / MIB
+        record["cpu_us_per_mib"] = round(cpu_s * 1e6 / mib, 4) if mib else None
+        # A server busy for seconds must show CPU time; if it does not, the
+        # PID being sampled is not the one doing the work.
+        if result["requests"] >= 1000 and fields["cpu_ticks"] == 0:
+            problems.append("no CPU time charged to the server PID")
+    if problems and record["error"] is None:
+        record["error"] = "; ".join(problems)
+    append(path, record)
+
+    label = fields.get("server")
+    if result is None or record["error"]:
+        print(f"    {label}: FAILED ({record['error']})", file=sys.stderr)
+        sys.exit(3)
+    cpu = record["cpu_us_per_req"]
+    print(f"    {label}: {result['req_per_s']:,.0f} req/s, {result['mib_per_s']:,.1f} MiB/s, "
+          f"p99 {fmt_latency(result['p99_us'])}, "
+          f"cpu {'n/a' if cpu is None else f'{cpu:.2f}'} us/req", file=sys.stderr)
+
+
+# --- reporting ----------------------------------------------------------------
+
+def fmt_latency(us):
+    if us is None:
+        return "–"
+    if us < 1000:
+        return f"{us:.0f} µs"
+    if us < 1e6:
+        return f"{us / 1e3:.2f} ms"
+    return f"{us / 1e6:.2f} s"
+
+
+def fmt_size(size):
+    if size >= MIB and size % MIB == 0:
+        return f"{size // MIB} MiB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KiB"
+    return f"{size} B"
+
+
+def load(path):
+    meta, runs = {}, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            if rec.get("type") == "meta":
+                meta.update(rec)
+            elif rec.get("type") == "run":
+                runs.append(rec)
+    return meta, runs
+
+
+def summarise(runs):
+    """Medians per server over the successful runs of one case."""
+    by_server = {}
+    for run in runs:
+        by_server.setdefault(run["server"], []).append(run)
+    summary = {}
+    for server, rs in by_server.items():
+        ok = [r for r in rs if r["result"] is not None and not r["error"]]
+        rates = [r["result"]["req_per_s"] for r in ok]
+        med_rate = median_or_none(rates)
+        spread = (None if not rates or not med_rate
+                  else 100.0 * (max(rates) - min(rates)) / med_rate)
+        summary[server] = {
+            "ok": len(ok),
+            "runs": len(rs),
+            "req_per_s": med_rate,
+            "spread_pct": spread,
+            "mib_per_s": median_or_none([r["result"]["mib_per_s"] for r in ok]),
+            "p50_us": median_or_none([r["result"]["p50_us"] for r in ok]),
+            "p99_us": median_or_none([r["result"]["p99_us"] for r in ok]),
+            "cpu_us_per_req": median_or_none([r.get("cpu_us_per_req") for r in ok]),
+            "cpu_us_per_mib": median_or_none([r.get("cpu_us_per_mib") for r in ok]),
+            "errors": sum(sum(r["result"]["errors"].values()) for r in rs
+                          if r["result"] is not None),
+        }
+    return summary
+
+
+def ordered(servers):
+    known = [s for s in SERVER_ORDER if s in servers]
+    return known + sorted(s for s in servers if s not in SERVER_ORDER)
+
+
+def case_title(mode, conns, size):
+    word = "connection" if conns == 1 else "connections"
+    how = "keep-alive" if mode == "keepalive" else "`Connection: close`"
+    return f"{fmt_size(size)}, {conns} {word}, {how}"
+
+
+def case_ratios(summary):
+    if SUBJECT not in summary or REFERENCE not in summary:
+        return None
+    a, b = summary[SUBJECT], summary[REFERENCE]
+    return {key: ratio(a[key], b[key])
+            for key in ("req_per_s", "mib_per_s", "p99_us", "cpu_us_per_req")}
+
+
+def at_least(value, bound):
+    return None if value is None else value >= bound
+
+
+def at_most(value, bound):
+    return None if value is None else value <= bound
+
+
+def target_for(mode, size):
+    """(description, test) for a case; the test maps the ratios to True,
+    False, or None when a ratio it needs is missing."""
+    if mode == "close":
+        return (f"req/s ≥ {CLOSE_REQ_RATIO}×",
+                lambda r: at_least(r["req_per_s"], CLOSE_REQ_RATIO))
+    if size <= SMALL_LIMIT:
+        def small(r):
+            fast = at_least(r["req_per_s"], SMALL_REQ_RATIO)
+            cheap = at_most(r["cpu_us_per_req"], SMALL_CPU_RATIO)
+            if fast is None or cheap is None:
+                return None
+            return fast and cheap
+        return (f"req/s ≥ {SMALL_REQ_RATIO}× and CPU/req ≤ {SMALL_CPU_RATIO}×", small)
+    # Large files at many connections may complete few or no responses in a
+    # run, so only the byte rate is judged.
+    return (f"MiB/s ≥ {LARGE_MIB_RATIO}×",
+            lambda r: at_least(r["mib_per_s"], LARGE_MIB_RATIO))
+
+
+def verdict(summary, ratios, test):
+    subject, reference = summary.get(SUBJECT), summary.get(REFERENCE)
+    if subject is None or reference is None:
+        return "–"
+    if subject["ok"] < subject["runs"]:
+        return f"**not met** ({SUBJECT}: {subject['runs'] - subject['ok']} failed runs)"
+    if reference["ok"] == 0:
+        return f"no verdict ({REFERENCE} failed)"
+    passed = test(ratios)
+    if passed is None:
+        return "–"
+    return "met" if passed else "**not met**"
+
+
+def size_table(size, cases):
+    lines = [f"#### {fmt_size(size)}", "",
+             "| case | server | req/s | spread | MiB/s | p50 | p99 | CPU µs/req "
+             "| CPU µs/MiB | errors | runs ok |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (mode, conns), summary in cases:
+        label = f"{conns} conns" + (", close" if mode == "close" else "")
+        for server in ordered(summary):
+            s = summary[server]
+            spread = "–" if s["spread_pct"] is None else f"{s['spread_pct']:.0f}%"
+            lines.append(f"| {label} | {server} | {fmt(s['req_per_s'])} | {spread} "
+                         f"| {fmt(s['mib_per_s'])} | {fmt_latency(s['p50_us'])} "
+                         f"| {fmt_latency(s['p99_us'])} | {fmt(s['cpu_us_per_req'], 2)} "
+                         f"| {fmt(s['cpu_us_per_mib'])} | {s['errors']} "
+                         f"| {s['ok']}/{s['runs']} |")
+        r = case_ratios(summary)
+        if r is not None:
+            lines.append(f"| {label} | **{SUBJECT} / {REFERENCE}** "
+                         f"| **{fmt_ratio(r['req_per_s'])}** | "
+                         f"| **{fmt_ratio(r['mib_per_s'])}** | "
+                         f"| **{fmt_ratio(r['p99_us'])}** "
+                         f"| **{fmt_ratio(r['cpu_us_per_req'])}** | | | |")
+    lines.append("")
+    return lines
+
+
+def cmd_report(path):
+    meta, runs = load(path)
+    cases = {}
+    for run in runs:
+        key = (run.get("size_bytes"), run.get("mode"), run.get("connections"))
+        cases.setdefault(key, []).append(run)
+
+    def sort_key(key):
+        size, mode, conns = key
+        return (size, mode != "keepalive", conns)
+
+    out = ["### HTTP results", ""]
+    if meta:
+        out += ["| | |", "|---|---|"]
+        for label, key in (("date (UTC)", "date"), ("commit", "commit"),
+                           ("kernel", "kernel"), ("CPU", "cpu"),
+                           ("nginx", "nginx_version"), ("wrk", "wrk_version"),
+                           ("command", "command"), ("repetitions", "reps"),
+                           ("duration per run", "duration_s"),
+                           ("pinning", "pinning"),
+                           ("overlap server", "overlap_cmd"),
+                           ("nginx server", "nginx_cmd"),
+                           ("load generator", "wrk_cmd")):
+            if key in meta:
+                value = meta[key]
+                if key == "duration_s":
+                    value = f"{value} s"
+                if key in ("command", "overlap_cmd", "nginx_cmd", "wrk_cmd"):
+                    value = f"`{value}`"
+                out.append(f"| {label} | {value} |")
+        out.append("")
+    out += ["Medians over repetitions. *spread* is (max − min) / median of req/s. "
+            "MiB/s counts every body and header byte wrk read, including responses "
+            "still in flight when the run ended. Server CPU = utime + stime of the "
+            "server process during the wrk run; per request it is divided by the "
+            "responses completed, per MiB by the bytes read. Ratios are "
+            f"{SUBJECT} / {REFERENCE} of the medians: above 1 favours {SUBJECT} for "
+            "req/s and MiB/s, below 1 for p99 and CPU.", ""]
+
+    summaries = {key: summarise(rs) for key, rs in cases.items()}
+    target_rows, met, judged = [], 0, 0
+    for key in sorted(summaries, key=sort_key):
+        size, mode, conns = key
+        summary = summaries[key]
+        ratios = case_ratios(summary)
+        if ratios is None:
+            continue
+        text, test = target_for(mode, size)
+        result = verdict(summary, ratios, test)
+        if result == "met" or result.startswith("**not met**"):
+            judged += 1
+            met += result == "met"
+        target_rows.append(f"| {case_title(mode, conns, size)} | {fmt_ratio(ratios['req_per_s'])} "
+                           f"| {fmt_ratio(ratios['mib_per_s'])} "
+                           f"| {fmt_ratio(ratios['cpu_us_per_req'])} | {text} | {result} |")
+    if target_rows:
+        out += [f"#### Targets: {SUBJECT} / {REFERENCE} (medians)", "",
+                "| case | req/s | MiB/s | CPU/req | target | result |",
+                "|---|---:|---:|---:|---|---|"] + target_rows
+        out += ["", f"{met} of {judged} targets met.", ""]
+
+    by_size = {}
+    for key in sorted(summaries, key=sort_key):
+        size, mode, conns = key
+        by_size.setdefault(size, []).append(((mode, conns), summaries[key]))
+    for size, size_cases in by_size.items():
+        out += size_table(size, size_cases)
+
+    if "nginx_conf" in meta:
+        out += ["<details><summary>nginx configuration (TMP is the script's temporary "
+                "directory; PORT changes per run)</summary>", "", "```nginx",
+                meta["nginx_conf"].rstrip("\n"), "```", "", "</details>", ""]
+    sys.stdout.write("\n".join(out))
+
+
+def cmd_failures(path):
+    _, runs = load(path)
+    for run in runs:
+        if run.get("error"):
+            mode = run.get("mode")
+            print(f"{run.get('server')}: {case_title(mode, run.get('connections'), run.get('size_bytes'))}"
+                  f", rep {run.get('rep', 0) + 1}: {run['error']}")
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    command, path, rest = argv[1], argv[2], argv[3:]
+    if command == "meta":
+        cmd_meta(path, rest)
+    elif command == "record":
+        cmd_record(path, rest)
+    elif command == "report":
+        cmd_report(path)
+    elif command == "failures":
+        cmd_failures(path)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
