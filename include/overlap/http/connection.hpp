@@ -69,6 +69,11 @@ class connection {
   // True once no more requests will be read and everything queued is sent:
   // close the socket now.
   bool should_close() const noexcept { return input_closed_ && count_ == 0; }
+  // True when input was closed because of a malformed request: the client may
+  // still be sending, so the caller should drain its input before closing
+  // (lingering close) or the kernel may reset the connection under the
+  // response.
+  bool closed_on_error() const noexcept { return closed_on_error_; }
 
   // Queued responses, front first (for tests, the fuzzer and diagnostics).
   std::size_t pending() const noexcept { return count_; }
@@ -107,6 +112,7 @@ class connection {
   std::size_t count_ = 0;
   std::uint64_t sent_ = 0;  // of the front response
   bool input_closed_ = false;
+  bool closed_on_error_ = false;
   bool keep_alive_header_ = false;  // HTTP/1.0 keep-alive: say so (RFC 9112 §9.3)
   std::string path_;                // normalised path, capacity reused
   std::string fields_;              // extra header fields being rendered, capacity reused
