@@ -112,6 +112,10 @@ class proactor {
   bool shutting_down() const noexcept { return shutting_down_; }
   void on_operation_started() noexcept { ++outstanding_; }
   void on_operation_finished() noexcept { --outstanding_; }
+  // Called just before a completion handler (or posted function, or task
+  // start) runs: run_one() and the return values count handlers, not kernel
+  // completions (a wake-up or a cancellation's own CQE runs no handler).
+  void note_handler_run() noexcept { ++handlers_run_; }
   void adopt_root(detail::task_root* root) noexcept;
   void drop_root(detail::task_root* root) noexcept;
   void set_exception(std::exception_ptr e) noexcept;
@@ -127,8 +131,8 @@ class proactor {
   enum class wait_mode { block, poll, until };
   std::size_t run_loop(std::size_t max_handlers, wait_mode mode,
                        std::chrono::steady_clock::time_point deadline);
-  std::size_t run_ready(std::size_t max_handlers);
-  std::size_t take_foreign_posts();
+  void run_ready(std::size_t max_handlers);
+  void take_foreign_posts(std::size_t max_handlers);
   void rethrow_pending();
 
   proactor_options options_;
@@ -142,7 +146,9 @@ class proactor {
 
   std::mutex foreign_mutex_;
   std::vector<std::function<void()>> foreign_posts_;
+  std::size_t foreign_head_ = 0;  // first post not yet run (guarded by foreign_mutex_)
   std::atomic<bool> foreign_pending_{false};
+  std::size_t handlers_run_ = 0;
 
   // Recycled blocks for callable-form operations, by 64-byte size class.
   static constexpr std::size_t block_granule = 64;

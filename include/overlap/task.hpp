@@ -84,7 +84,9 @@ struct task_root : operation {
 
  private:
   static void on_start(operation* self, int, std::uint32_t) {
-    static_cast<task_root*>(self)->frame.resume();
+    auto* root = static_cast<task_root*>(self);
+    root->owner->note_handler_run();  // starting a spawned task is a handler run
+    root->frame.resume();
   }
 };
 

@@ -130,6 +130,8 @@ class tcp_stream {
       op.how = how;
     });
   }
+  // Handler-object form (on_connect_complete), as handler.hpp documents.
+  void async_shutdown(int how, stream_handler& h);
   // Immediate shutdown(2); returns the error, if any.
   std::error_code shutdown(int how) noexcept;
 

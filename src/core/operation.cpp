@@ -56,6 +56,7 @@ void io_op::finish(std::error_code e, std::size_t n) {
     }
     owner->on_operation_finished();
   }
+  owner->note_handler_run();
   deliver_(this);
 }
 

@@ -130,28 +130,36 @@ void proactor::stop() noexcept {
   backend_->wake();
 }
 
-std::size_t proactor::take_foreign_posts() {
-  std::vector<std::function<void()>> batch;
-  {
-    std::lock_guard lock(foreign_mutex_);
-    batch.swap(foreign_posts_);
-    foreign_pending_.store(false, std::memory_order_release);
+// Runs posted functions one at a time, at most max_handlers of them and none
+// after stop(): run_one() must run one handler, and a handler that calls
+// stop() must keep the rest queued until restart().
+void proactor::take_foreign_posts(std::size_t max_handlers) {
+  for (std::size_t n = 0; n < max_handlers && !stopped(); ++n) {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(foreign_mutex_);
+      if (foreign_head_ == foreign_posts_.size()) break;
+      fn = std::move(foreign_posts_[foreign_head_++]);
+      if (foreign_head_ == foreign_posts_.size()) {
+        foreign_posts_.clear();  // keeps its capacity
+        foreign_head_ = 0;
+        foreign_pending_.store(false, std::memory_order_release);
+      }
+    }
+    note_handler_run();
+    fn();
   }
-  for (auto& fn : batch) fn();
-  return batch.size();
 }
 
-std::size_t proactor::run_ready(std::size_t max_handlers) {
-  std::size_t n = 0;
-  while (ready_head_ != nullptr && n < max_handlers && !stopped()) {
+void proactor::run_ready(std::size_t max_handlers) {
+  const std::size_t start = handlers_run_;
+  while (ready_head_ != nullptr && handlers_run_ - start < max_handlers && !stopped()) {
     operation* op = ready_head_;
     ready_head_ = op->next_ready;
     if (ready_head_ == nullptr) ready_tail_ = nullptr;
     --outstanding_;
     op->on_event(op->posted_res, detail::posted_completion_flag);
-    ++n;
   }
-  return n;
 }
 
 void proactor::set_exception(std::exception_ptr e) noexcept {
@@ -164,27 +172,35 @@ void proactor::rethrow_pending() {
 
 std::size_t proactor::run_loop(std::size_t max_handlers, wait_mode mode,
                                std::chrono::steady_clock::time_point deadline) {
-  std::size_t n = 0;
-  while (!stopped() && n < max_handlers) {
-    if (foreign_pending_.load(std::memory_order_acquire)) n += take_foreign_posts();
-    n += run_ready(max_handlers - n);
+  // Counts handlers actually run (note_handler_run), not kernel completions:
+  // a wake-up CQE or a cancellation's own CQE must not satisfy run_one().
+  const std::size_t start = handlers_run_;
+  const auto left = [&] { return max_handlers - (handlers_run_ - start); };
+  while (!stopped() && left() > 0) {
+    if (foreign_pending_.load(std::memory_order_acquire)) take_foreign_posts(left());
+    run_ready(left());
     rethrow_pending();
-    if (stopped() || n >= max_handlers) break;
+    if (stopped() || left() == 0) break;
     if (outstanding_ == 0 && !foreign_pending_.load(std::memory_order_acquire)) break;
 
     std::chrono::nanoseconds timeout{-1};
-    if (ready_head_ != nullptr || mode == wait_mode::poll) {
+    if (ready_head_ != nullptr || mode == wait_mode::poll ||
+        foreign_pending_.load(std::memory_order_acquire)) {
       timeout = std::chrono::nanoseconds{0};
     } else if (mode == wait_mode::until) {
       timeout = std::max(std::chrono::nanoseconds{0}, deadline - std::chrono::steady_clock::now());
     }
-    const std::size_t dispatched = backend_->wait(timeout, max_handlers - n);
-    n += dispatched;
+    // Each kernel completion runs at most one handler, so reaping no more
+    // than `left()` of them never overshoots max_handlers.
+    const std::size_t dispatched = backend_->wait(timeout, left());
     rethrow_pending();
-    if (mode == wait_mode::poll && dispatched == 0 && ready_head_ == nullptr) break;
+    if (mode == wait_mode::poll && dispatched == 0 && ready_head_ == nullptr &&
+        !foreign_pending_.load(std::memory_order_acquire)) {
+      break;
+    }
     if (mode == wait_mode::until && std::chrono::steady_clock::now() >= deadline) break;
   }
-  return n;
+  return handlers_run_ - start;
 }
 
 std::size_t proactor::run() {

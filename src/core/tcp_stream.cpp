@@ -163,6 +163,21 @@ void tcp_stream::async_sendfile(int file_fd, std::int64_t offset, std::size_t le
                                 stream_handler& h, op_options o) {
   OVERLAP_STREAM_SLOT(write, true, prepare_sendfile(op, file_fd, offset, length, o));
 }
+
+// handler.hpp promises async_shutdown to handler objects (on_connect_complete);
+// like async_connect it uses the write-side slot.
+void tcp_stream::async_shutdown(int how, stream_handler& h) {
+  if (!state_) {
+    detail::initiate_callable<detail::error_only_result>(
+        *proactor_, [&h](std::error_code ec) { h.on_connect_complete(ec); },
+        [&](io_op& op) { prepare(op, op_kind::shutdown, nullptr, 0, {}); });
+    return;
+  }
+  detail::handler_op& op = state_->write_slot;
+  prepare(op, op_kind::shutdown, nullptr, 0, {});
+  op.how = how;
+  start_slot(op, h);
+}
 #undef OVERLAP_STREAM_SLOT
 
 void tcp_stream::async_connect(const endpoint& ep, stream_handler& h, op_options o) {

@@ -51,6 +51,7 @@ struct io_state {
   std::uint32_t rq_count = 0;  // buffers queued
   bool multishot_armed = false;
   bool multishot_cancelling = false;
+  bool ring_dry = false;  // the last multishot ended with ENOBUFS: spill once
   bool peer_eof = false;
   int recv_error = 0;              // -errno that ended the receive side
   io_op* pending_receive = nullptr;  // a receive waiting for data

@@ -25,7 +25,6 @@ constexpr std::uint16_t receive_buffer_group = 0;
 constexpr int posted_eof = INT_MIN;
 // user_data tag: the standalone deadline timer of an io_op (ops are 8-aligned).
 constexpr std::uint64_t deadline_tag = 1;
-constexpr std::size_t reap_batch = 64;
 
 bool has_deadline(const io_op& op) noexcept {
   return op.options.timeout.count() > 0 && op.kind != op_kind::timer &&
@@ -407,7 +406,7 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
       if (res > 0) {
         op.done += static_cast<std::size_t>(res);
         if (op.done < op.len) {
-          submit_op(op);
+          resubmit_rest(op);
         } else {
           complete(op, {}, op.done);
         }
@@ -430,7 +429,7 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
         advance_writev(op, static_cast<std::size_t>(res));
       }
       if (op.done < op.len) {
-        submit_op(op);  // short send: resubmit the rest
+        resubmit_rest(op);  // short send: resubmit the rest
       } else {
         complete(op, {}, op.done);
       }
@@ -447,6 +446,28 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
     case op_kind::close:
       return;
   }
+}
+
+// A composed operation (read_exact, write_all, writev_all) made partial
+// progress. A cancelled or timed-out send with MSG_WAITALL completes with the
+// bytes it had sent (the kernel's partial-I/O result), not -ECANCELED, so
+// check before resubmitting: otherwise cancel() and close() would be lost and
+// the rest would be sent later, possibly to a descriptor number that close()
+// has released and the process has reused.
+void uring_backend::resubmit_rest(io_op& op) {
+  if (op.user_cancelled || (op.sock != nullptr && op.sock->closing)) {
+    complete(op, errc::operation_aborted, op.done);
+    return;
+  }
+  if (has_deadline(op)) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > op.ts.tv_sec || (now.tv_sec == op.ts.tv_sec && now.tv_nsec >= op.ts.tv_nsec)) {
+      complete(op, errc::timed_out, op.done);
+      return;
+    }
+  }
+  submit_op(op);
 }
 
 void uring_backend::advance_writev(io_op& op, std::size_t n) noexcept {
@@ -664,7 +685,11 @@ void uring_backend::serve_pending(io_state& s, bool initiating) {
 
 void uring_backend::ensure_receiving(io_state& s) {
   if (s.multishot_armed || s.spill_op.next_ready == &s.spill_op || s.closing) return;
-  if (buffers_.enabled() && buffers_.available() > 0) {
+  // After ENOBUFS, spill even if available() > 0: that count lags the kernel
+  // (buffers it has filled are counted only when their CQEs are reaped), and
+  // re-arming on it made every waiting stream bounce off the empty ring again
+  // and again (tens of thousands of ENOBUFS completions in the load test).
+  if (buffers_.enabled() && buffers_.available() > 0 && !s.ring_dry) {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -676,6 +701,7 @@ void uring_backend::ensure_receiving(io_state& s) {
   }
   // The shared ring is empty (or absent): receive into a private buffer so
   // this stream makes progress; the next receive tries the ring again.
+  s.ring_dry = false;
   ++stats_.spill_receives;
   const unsigned size = buffers_.enabled() ? buffers_.buffer_size() : owner_.options().recv_buffer_size;
   s.spill.reset(new char[size]);
@@ -733,13 +759,13 @@ void uring_backend::on_multishot(io_state& s, int res, std::uint32_t flags) {
   } else if (res == 0) {
     s.peer_eof = true;
   } else if (res == -ENOBUFS) {
-    ++stats_.enobufs;  // the ring ran dry: re-armed (or spilled) below
+    ++stats_.enobufs;  // the ring ran dry: the waiting receive spills below
+    s.ring_dry = true;
   } else if (res < 0 && res != -ECANCELED) {
     s.recv_error = res;
   }
   if (!more) s.multishot_armed = s.multishot_cancelling = false;
   if (!s.closing) {
-    if (!more && res == -ENOBUFS && s.pending_receive != nullptr) ++stats_.multishot_rearms;
     serve_pending(s, false);
   }
   if (!more) release(s);
@@ -774,22 +800,15 @@ void uring_backend::dispatch(std::uint64_t user_data, int res, std::uint32_t fla
 }
 
 std::size_t uring_backend::reap(std::size_t max) {
-  struct entry {
-    std::uint64_t user_data;
-    int res;
-    std::uint32_t flags;
-  };
   std::size_t total = 0;
-  while (total < max) {
-    entry batch[reap_batch];
-    std::size_t n = 0;
+  // One CQE at a time, checking stop() before each: a handler that calls
+  // stop() leaves the remaining completions in the ring for the next run
+  // (previously a whole batch of up to 64 was dispatched regardless).
+  while (total < max && !owner_.stopped()) {
     unsigned head;
-    io_uring_cqe* cqe;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      batch[n++] = {cqe->user_data, cqe->res, cqe->flags};
-      if (n == reap_batch || total + n >= max) break;
-    }
-    if (n == 0) {
+    io_uring_cqe* cqe = nullptr;
+    io_uring_for_each_cqe(&ring_, head, cqe) { break; }
+    if (cqe == nullptr) {
       if (!io_uring_cq_has_overflow(&ring_)) break;
       // Completions the kernel could not post are waiting in its overflow
       // list: flush them into the ring and keep going.
@@ -797,11 +816,14 @@ std::size_t uring_backend::reap(std::size_t max) {
       io_uring_get_events(&ring_);
       continue;
     }
-    // Free the CQ slots before running handlers, which may submit more work.
-    io_uring_cq_advance(&ring_, static_cast<unsigned>(n));
-    stats_.completions += n;
-    for (std::size_t i = 0; i < n; ++i) dispatch(batch[i].user_data, batch[i].res, batch[i].flags);
-    total += n;
+    const std::uint64_t user_data = cqe->user_data;
+    const int res = cqe->res;
+    const std::uint32_t flags = cqe->flags;
+    // Free the CQ slot before running the handler, which may submit more work.
+    io_uring_cqe_seen(&ring_, cqe);
+    ++stats_.completions;
+    dispatch(user_data, res, flags);
+    ++total;
   }
   return total;
 }

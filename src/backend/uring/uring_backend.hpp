@@ -64,6 +64,7 @@ class uring_backend final : public backend {
 
   // Write side extras.
   void advance_writev(io_op& op, std::size_t n) noexcept;
+  void resubmit_rest(io_op& op);
   void try_sendfile(io_op& op, bool initiating);
 
   proactor& owner_;
