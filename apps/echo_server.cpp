@@ -150,6 +150,16 @@ int run_echo_server(const echo_config& config) {
         });
         p.run();
         shard.stop();
+        const proactor_stats st = p.stats();
+        std::fprintf(stderr,
+                     "overlap echo: shard 0: %llu completions, %llu enters, %llu ENOBUFS, "
+                     "%llu spill receives, %llu CQ overflows, %llu SQ full\n",
+                     static_cast<unsigned long long>(st.completions),
+                     static_cast<unsigned long long>(st.submissions),
+                     static_cast<unsigned long long>(st.enobufs),
+                     static_cast<unsigned long long>(st.spill_receives),
+                     static_cast<unsigned long long>(st.cq_overflows),
+                     static_cast<unsigned long long>(st.sq_full));
       } else {
         p.run();
         shard.stop();
