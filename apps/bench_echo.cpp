@@ -60,11 +60,11 @@ class bench_run final : public timer_handler {
  public:
   bench_run(const bench_echo_config& c, proactor& p, const endpoint& ep)
       : config(c), proactor_(p), ticker_(p), progress_timer_(p), endpoint_(ep) {
-    const std::size_t span =
-        std::max<std::size_t>(std::size_t{c.size} * max_messages_per_write,
-                              p.options().recv_buffer_size);
+    const std::size_t span = std::max<std::size_t>(std::size_t{c.size} * max_messages_per_write,
+                                                   p.options().recv_buffer_size);
     pattern.resize(pattern_period + span);
-    for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>(i % pattern_period);
+    for (std::size_t i = 0; i < pattern.size(); ++i)
+      pattern[i] = static_cast<char>(i % pattern_period);
     for (unsigned i = 0; i < c.connections; ++i) {
       connections_.push_back(std::make_unique<bench_connection>(*this, p, i));
     }
@@ -102,7 +102,8 @@ class bench_run final : public timer_handler {
 
   void on_error(const char* what, std::error_code ec) {
     ++errors;
-    if (errors <= 5) std::fprintf(stderr, "overlap bench echo: %s: %s\n", what, ec.message().c_str());
+    if (errors <= 5)
+      std::fprintf(stderr, "overlap bench echo: %s: %s\n", what, ec.message().c_str());
     if (connected_ < connections_.size()) on_connected();  // a failed connect still counts
   }
 
@@ -125,9 +126,9 @@ class bench_run final : public timer_handler {
     const auto due = static_cast<std::uint64_t>(elapsed * per_connection) + 1;
     for (auto& c : connections_) {
       while (c->scheduled() < due) {
-        const auto when = begin_ + std::chrono::duration_cast<clock_type::duration>(
-                                       std::chrono::duration<double>(
-                                           static_cast<double>(c->scheduled()) / per_connection));
+        const auto when =
+            begin_ + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(
+                         static_cast<double>(c->scheduled()) / per_connection));
         // Sends go out on the tick: a message due within the last tick is
         // stamped now, one further behind keeps its due time (the server is
         // late and the latency shows it).
@@ -207,7 +208,8 @@ bool bench_connection::schedule(clock_type::time_point when) {
 
 void bench_connection::flush() {
   if (write_in_flight_ || failed_ || run_.stopping() || sent_ == scheduled_) return;
-  const auto k = static_cast<unsigned>(std::min<std::uint64_t>(scheduled_ - sent_, max_messages_per_write));
+  const auto k =
+      static_cast<unsigned>(std::min<std::uint64_t>(scheduled_ - sent_, max_messages_per_write));
   const std::size_t size = run_.config.size;
   const std::size_t offset = (sent_ * size + id_) % pattern_period;
   sent_ += k;

@@ -12,12 +12,12 @@ struct bench_echo_config {
   std::string host = "127.0.0.1";
   unsigned port = 7000;
   unsigned connections = 16;
-  unsigned size = 64;           // bytes per message
+  unsigned size = 64;  // bytes per message
   double duration_s = 5.0;
-  double warmup_s = 0.0;        // run before measuring; not counted
-  double rate = 0.0;            // total messages/s; 0 = closed loop
+  double warmup_s = 0.0;  // run before measuring; not counted
+  double rate = 0.0;      // total messages/s; 0 = closed loop
   bool json = false;
-  bool progress = true;         // live line on stderr when it is a terminal
+  bool progress = true;  // live line on stderr when it is a terminal
 };
 
 int run_bench_echo(const bench_echo_config& config);

@@ -108,7 +108,9 @@ void echo_session::on_write_complete(std::error_code ec, std::size_t n) {
   stream_.async_receive(*this);
 }
 
-void echo_session::finish() { shard_.erase(self_); }
+void echo_session::finish() {
+  shard_.erase(self_);
+}
 
 }  // namespace
 

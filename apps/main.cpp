@@ -70,49 +70,60 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--index", index_names, "Index file names, comma-separated")
       ->capture_default_str();
-  serve_cmd->add_option("--max-connections", serve.max_connections,
-                        "Connections across all threads; accepting pauses beyond")
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "Connections across all threads; accepting pauses beyond")
       ->check(CLI::Range(1u, 10000000u))
       ->capture_default_str();
   serve_cmd->add_option("--header-timeout", header_timeout_s, "Seconds to receive a request head")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
-  serve_cmd->add_option("--keepalive-timeout", keepalive_timeout_s,
-                        "Seconds an idle keep-alive connection is kept")
+  serve_cmd
+      ->add_option("--keepalive-timeout", keepalive_timeout_s,
+                   "Seconds an idle keep-alive connection is kept")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   serve_cmd->add_option("--send-timeout", send_timeout_s, "Seconds a send may make no progress")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
-  serve_cmd->add_option("--shutdown-grace", grace_s,
-                        "Seconds in-flight responses get after SIGTERM/SIGINT")
+  serve_cmd
+      ->add_option("--shutdown-grace", grace_s,
+                   "Seconds in-flight responses get after SIGTERM/SIGINT")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
-  serve_cmd->add_option("--max-header-bytes", serve.http.limits.max_header_bytes,
-                        "Largest request head (431 beyond)")
+  serve_cmd
+      ->add_option("--max-header-bytes", serve.http.limits.max_header_bytes,
+                   "Largest request head (431 beyond)")
       ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
       ->capture_default_str();
-  serve_cmd->add_option("--max-target-bytes", serve.http.limits.max_target_bytes,
-                        "Longest request target (414 beyond)")
+  serve_cmd
+      ->add_option("--max-target-bytes", serve.http.limits.max_target_bytes,
+                   "Longest request target (414 beyond)")
       ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20))
       ->capture_default_str();
-  serve_cmd->add_option("--max-pipelined", serve.http.max_pipelined_responses,
-                        "Responses queued per connection before reading pauses")
+  serve_cmd
+      ->add_option("--max-pipelined", serve.http.max_pipelined_responses,
+                   "Responses queued per connection before reading pauses")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
       ->capture_default_str();
-  serve_cmd->add_option("--small-file-bytes", serve.http.site.small_file_bytes,
-                        "Files up to this size are cached in memory")
+  serve_cmd
+      ->add_option("--small-file-bytes", serve.http.site.small_file_bytes,
+                   "Files up to this size are cached in memory")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
       ->capture_default_str();
-  serve_cmd->add_option("--open-file-cache", serve.http.site.open_file_cache_entries,
-                        "Open-file cache entries per thread")
+  serve_cmd
+      ->add_option("--open-file-cache", serve.http.site.open_file_cache_entries,
+                   "Open-file cache entries per thread")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
-  serve_cmd->add_option("--mime-types", serve.http.site.mime_types_path,
-                        "mime.types file (empty: built-in table)")
+  serve_cmd
+      ->add_option("--mime-types", serve.http.site.mime_types_path,
+                   "mime.types file (empty: built-in table)")
       ->capture_default_str();
-  serve_cmd->add_flag("--autoindex", serve.http.site.autoindex, "List directories without an index");
-  serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles, "Serve names starting with '.'");
+  serve_cmd->add_flag("--autoindex", serve.http.site.autoindex,
+                      "List directories without an index");
+  serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
+                      "Serve names starting with '.'");
 
   auto* bench_cmd = app.add_subcommand("bench", "Load generators");
   bench_cmd->require_subcommand(1);

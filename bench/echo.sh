@@ -30,13 +30,14 @@
 # pinned to another; servers take turns in an order that rotates per repetition.
 # See docs/benchmarks.md for the method.
 
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
 readonly all_servers=(overlap asio-epoll asio-uring)
-server_cpu=${OVERLAP_BENCH_SERVER_CPU:-0}
-load_cpu=${OVERLAP_BENCH_LOAD_CPU:-1}
+# shellcheck source=lib/common.sh
+source "$repo/bench/lib/common.sh"
 
 build_dir="$repo/build/release"
 reps=3
@@ -48,24 +49,10 @@ sizes_csv="64,4096"
 out_md=""
 quick=0
 
-die() { echo "echo.sh: $*" >&2; exit 2; }
-log() { echo "$*" >&2; }
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-
 while (($#)); do
     case $1 in
-        --build-dir) (($# >= 2)) || die "$1 needs a value"; build_dir=$(absolute "$2"); shift 2 ;;
-        --reps) (($# >= 2)) || die "$1 needs a value"; reps=$2; shift 2 ;;
-        --duration) (($# >= 2)) || die "$1 needs a value"; duration=$2; shift 2 ;;
-        --quick) quick=1; shift ;;
-        --open-rate) (($# >= 2)) || die "$1 needs a value"; open_rate=$2; shift 2 ;;
-        --servers) (($# >= 2)) || die "$1 needs a value"; servers_csv=$2; shift 2 ;;
-        --connections) (($# >= 2)) || die "$1 needs a value"; connections_csv=$2; shift 2 ;;
-        --sizes) (($# >= 2)) || die "$1 needs a value"; sizes_csv=$2; shift 2 ;;
-        --out) (($# >= 2)) || die "$1 needs a value"; out_md=$(absolute "$2"); shift 2 ;;
-        -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
-        *) die "unknown argument: $1 (see --help)" ;;
+        --open-rate) need_value "$@"; open_rate=$2; shift 2 ;;
+        *) common_option "$@" || die "unknown argument: $1 (see --help)"; shift "$consumed" ;;
     esac
 done
 if ((quick)); then
@@ -73,73 +60,24 @@ if ((quick)); then
     duration=2
 fi
 
-{ is_uint "$reps" && ((reps >= 1)); } || die "--reps must be a positive integer"
+is_posint "$reps" || die "--reps must be a positive integer"
 [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration must be a number of seconds"
 is_uint "$open_rate" || die "--open-rate must be a non-negative integer"
 IFS=, read -ra servers <<<"$servers_csv"
 IFS=, read -ra connection_counts <<<"$connections_csv"
 IFS=, read -ra sizes <<<"$sizes_csv"
-for s in "${servers[@]}"; do
-    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (have: ${all_servers[*]})"
-done
+check_servers "${all_servers[@]}"
 for n in "${connection_counts[@]}" "${sizes[@]}"; do
-    { is_uint "$n" && ((n >= 1)); } || die "connection counts and sizes must be positive integers"
+    is_posint "$n" || die "connection counts and sizes must be positive integers"
 done
 
-[[ $server_cpu != "$load_cpu" ]] || log "warning: server and load generator share CPU $server_cpu"
-
-# 1000 connections need 1000 fds in the server and in the load generator;
-# ask for 65536, or as many as the hard limit allows.
-fd_limit=65536
-if [[ $(ulimit -Hn) != unlimited ]] && (($(ulimit -Hn) < fd_limit)); then
-    fd_limit=$(ulimit -Hn)
-fi
-ulimit -n "$fd_limit" 2>/dev/null || log "warning: could not raise the fd limit (now $(ulimit -n))"
-
-clk_tck=$(getconf CLK_TCK)
+warn_shared_cpu "load generator"
+# 1000 connections need 1000 fds in the server and in the load generator.
+raise_fd_limit
 
 # --- state and cleanup -------------------------------------------------------
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/overlap-echo-bench.XXXXXX")
-live_pids=()   # servers and load generators this script started and not yet reaped
-
-forget_pid() {
-    local pid=$1 i
-    for i in "${!live_pids[@]}"; do
-        [[ ${live_pids[i]} == "$pid" ]] && unset 'live_pids[i]'
-    done
-    return 0
-}
-
-# SIGTERM, up to 5 s for a clean exit, then SIGKILL. Sets stop_status.
-stop_pid() {
-    local pid=$1 i
-    stop_status=0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "warning: pid $pid ignored SIGTERM for 5 s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    wait "$pid" 2>/dev/null || stop_status=$?
-    forget_pid "$pid"
-}
-
-cleanup() {
-    local pid
-    for pid in "${live_pids[@]}"; do
-        stop_pid "$pid"
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated"; exit 143' TERM
+setup_tmp echo
 
 # --- the three servers -------------------------------------------------------
 
@@ -163,18 +101,9 @@ build_asio() {
     g++ "${asio_flags[@]}" "${flags[@]}" -o "$bin.tmp" "$asio_src" "${libs[@]}" && mv "$bin.tmp" "$bin"
 }
 
-needs_server() { [[ " ${servers[*]} " == *" $1 "* ]]; }
-
 overlap_bin="$build_dir/apps/overlap"
 if { needs_server overlap && [[ -z ${OVERLAP_ECHO_CMD:-} ]]; } || [[ -z ${OVERLAP_BENCH_CMD:-} ]]; then
-    if [[ ! -x $overlap_bin ]]; then
-        [[ $build_dir == "$repo/build/release" ]] ||
-            die "$overlap_bin not found (build it, or omit --build-dir to use the release preset)"
-        log "building overlap with the release preset"
-        (cd "$repo" && cmake --preset release >&2 && cmake --build --preset release >&2) ||
-            die "building overlap failed"
-        [[ -x $overlap_bin ]] || die "the release build produced no $overlap_bin"
-    fi
+    ensure_overlap_bin "$overlap_bin"
 fi
 read -ra overlap_echo_cmd <<<"${OVERLAP_ECHO_CMD:-$overlap_bin echo --threads 1}"
 read -ra bench_cmd <<<"${OVERLAP_BENCH_CMD:-$overlap_bin bench echo}"
@@ -198,25 +127,15 @@ server_command() {
 # Starts server $1 pinned to the server CPU; sets server_pid, server_host,
 # server_port once the server has printed "listening on ADDR:PORT".
 start_server() {
-    local name=$1 out="$tmp/$1.out" err="$tmp/$1.err" line="" addr i
+    local name=$1 out="$tmp/$1.out" err="$tmp/$1.err" addr
     server_command "$name"
-    : >"$out"
-    taskset -c "$server_cpu" "${server_cmd[@]}" --port 0 >"$out" 2>"$err" &
-    server_pid=$!
-    live_pids+=("$server_pid")
-    for ((i = 0; i < 200; i++)); do
-        line=$(grep -m1 '^listening on ' "$out" || true)
-        [[ -n $line ]] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if [[ -z $line ]]; then
-        log "$name did not report a listening address; its stderr:"
-        sed 's/^/    /' "$err" >&2
-        stop_pid "$server_pid"
+    start_pinned "$out" "$err" "${server_cmd[@]}" --port 0
+    wait_for_line "$out" '^listening on '
+    if [[ -z $found_line ]]; then
+        server_failed "$name" "did not report a listening address" "$err"
         return 1
     fi
-    addr=${line#listening on }
+    addr=${found_line#listening on }
     server_port=${addr##*:}
     server_host=${addr%:*}
     server_host=${server_host#[}
@@ -225,36 +144,16 @@ start_server() {
     case $server_host in 0.0.0.0 | :: | "") server_host=127.0.0.1 ;; esac
 }
 
-# utime + stime (fields 14 and 15 of /proc/PID/stat) in clock ticks, summed
-# over all of the process's threads, io_uring's io-wq workers included.
-cpu_ticks() {
-    local stat fields
-    stat=$(<"/proc/$1/stat") || return 1
-    # Field 2 is "(comm)" and may hold spaces: count fields after the last ')'.
-    read -ra fields <<<"${stat##*) }"
-    echo $((fields[11] + fields[12]))
-}
-
 # --- one run -------------------------------------------------------------------
 
-jsonl=""
-if [[ -n $out_md ]]; then
-    mkdir -p "$(dirname "$out_md")"
-    case $(basename "$out_md") in
-        *.*) jsonl="${out_md%.*}.jsonl" ;;
-        *) jsonl="$out_md.jsonl" ;;
-    esac
-else
-    jsonl="$asio_dir/echo-$(date -u +%Y%m%d-%H%M%S).jsonl"
-fi
-: >"$jsonl"
+setup_jsonl echo
 
 loadgen_limit=$(awk -v d="$duration" 'BEGIN { print int(d) + 60 }')
 
 # run_one SERVER MODE CONNECTIONS SIZE RATE REP ORDER
 run_one() {
     local name=$1 mode=$2 conns=$3 size=$4 rate=$5 rep=$6 order=$7
-    local raw="$tmp/loadgen.out" before after loadgen_pid loadgen_rc=0 alive=1
+    local raw="$tmp/loadgen.out" before after load_rc alive
     local -a extra=()
     ((rate > 0)) && extra=(--rate "$rate")
 
@@ -267,31 +166,15 @@ run_one() {
     fi
     before=$(cpu_ticks "$server_pid") || before=0
 
-    # In the background so that a signal to this script is handled at once.
-    timeout --kill-after=5 "$loadgen_limit" \
-        taskset -c "$load_cpu" "${bench_cmd[@]}" --host "$server_host" --port "$server_port" \
-        --connections "$conns" --size "$size" --duration "$duration" --json "${extra[@]}" \
-        >"$raw" 2>"$tmp/loadgen.err" &
-    loadgen_pid=$!
-    live_pids+=("$loadgen_pid")
-    wait "$loadgen_pid" || loadgen_rc=$?
-    forget_pid "$loadgen_pid"
-
-    if after=$(cpu_ticks "$server_pid") && kill -0 "$server_pid" 2>/dev/null; then
-        :
-    else
-        alive=0
-        after=$before
-    fi
-    stop_pid "$server_pid"
-    if ((loadgen_rc != 0)); then
-        log "    load generator exited with $loadgen_rc; its stderr:"
-        tail -n 5 "$tmp/loadgen.err" | sed 's/^/      /' >&2
-    fi
+    run_load "$loadgen_limit" "$raw" "$tmp/loadgen.err" \
+        "${bench_cmd[@]}" --host "$server_host" --port "$server_port" \
+        --connections "$conns" --size "$size" --duration "$duration" --json "${extra[@]}"
+    finish_server "$before"
+    report_load_failure "load generator" "$tmp/loadgen.err"
     python3 "$repo/bench/lib/aggregate.py" record "$jsonl" --raw "$raw" \
         server="$name" mode="$mode" connections="$conns" size="$size" rate="$rate" \
         rep="$rep" order="$order" cpu_ticks=$((after - before)) clk_tck="$clk_tck" \
-        loadgen_rc="$loadgen_rc" server_alive="$alive" server_exit="$stop_status"
+        loadgen_rc="$load_rc" server_alive="$alive" server_exit="$stop_status"
 }
 
 # --- the plan ------------------------------------------------------------------
@@ -304,15 +187,8 @@ for size in "${sizes[@]}"; do
 done
 ((open_rate > 0)) && cases+=("open 16 64 $open_rate")
 
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "none")
-if [[ $commit != none ]] && [[ -n $(git -C "$repo" status --porcelain 2>/dev/null) ]]; then
-    commit="$commit (dirty)"
-fi
-python3 "$repo/bench/lib/aggregate.py" meta "$jsonl" \
-    date="$(date -u '+%Y-%m-%d %H:%M')" \
-    commit="$commit" \
-    kernel="$(uname -r)" \
-    cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) CPUs)" \
+common_meta
+python3 "$repo/bench/lib/aggregate.py" meta "$jsonl" "${meta_common[@]}" \
     boost="$(sed -n 's/^#define BOOST_LIB_VERSION "\(.*\)"/\1/p' /usr/include/boost/version.hpp)" \
     compiler="$(g++ --version | head -n1); Asio servers: ${asio_flags[*]}, asio-uring adds ${uring_flags[*]} -luring" \
     command="bench/echo.sh --reps $reps --duration $duration --open-rate $open_rate --servers $servers_csv --connections $connections_csv --sizes $sizes_csv" \
@@ -321,36 +197,16 @@ python3 "$repo/bench/lib/aggregate.py" meta "$jsonl" \
     overlap_echo_cmd="${overlap_echo_cmd[*]} --port 0" \
     bench_cmd="${bench_cmd[*]}"
 
-# Other work on a 2-CPU machine (a compile, a test suite) skews every number.
-read -r load_1min _ </proc/loadavg
-if awk -v l="$load_1min" 'BEGIN { exit !(l > 0.5) }'; then
-    log "warning: load average is $load_1min before starting; results will be noisy"
-fi
+warn_if_loaded
 
-total=$((${#cases[@]} * reps * ${#servers[@]}))
-log "echo benchmark: ${#cases[@]} cases x $reps reps x ${#servers[@]} servers = $total runs of ${duration} s"
-log "raw results: $jsonl"
-
-for case_spec in "${cases[@]}"; do
-    read -r mode conns size rate <<<"$case_spec"
-    for ((rep = 0; rep < reps; rep++)); do
-        if [[ $mode == open ]]; then
-            log "[open  c=$conns size=$size rate=$rate] rep $((rep + 1))/$reps"
-        else
-            log "[closed c=$conns size=$size] rep $((rep + 1))/$reps"
-        fi
-        # Rotate the starting server each repetition so that no server always
-        # runs first (cold caches) or last (warm machine, drifting clocks).
-        for ((k = 0; k < ${#servers[@]}; k++)); do
-            name=${servers[(rep + k) % ${#servers[@]}]}
-            run_one "$name" "$mode" "$conns" "$size" "$rate" "$rep" "$k"
-        done
-    done
-done
+describe_case() {
+    if [[ $1 == open ]]; then
+        echo "open  c=$2 size=$3 rate=$4"
+    else
+        echo "closed c=$2 size=$3"
+    fi
+}
+run_plan echo
 
 report=$(python3 "$repo/bench/lib/aggregate.py" report "$jsonl")
-printf '%s\n' "$report"
-if [[ -n $out_md ]]; then
-    printf '%s\n' "$report" >"$out_md"
-    log "wrote $out_md and $jsonl"
-fi
+emit_report "$report"

@@ -37,13 +37,14 @@
 # byte. The script exits with status 1 if any run had errors. See
 # docs/benchmarks.md for the method.
 
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
 readonly all_servers=(overlap nginx)
-server_cpu=${OVERLAP_BENCH_SERVER_CPU:-0}
-load_cpu=${OVERLAP_BENCH_LOAD_CPU:-1}
+# shellcheck source=lib/common.sh
+source "$repo/bench/lib/common.sh"
 wrk_bin=${WRK:-wrk}
 
 build_dir="$repo/build/release"
@@ -58,26 +59,12 @@ nginx_bin=/usr/sbin/nginx
 out_md=""
 quick=0
 
-die() { echo "http.sh: $*" >&2; exit 2; }
-log() { echo "$*" >&2; }
-absolute() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-
 while (($#)); do
     case $1 in
-        --build-dir) (($# >= 2)) || die "$1 needs a value"; build_dir=$(absolute "$2"); shift 2 ;;
-        --reps) (($# >= 2)) || die "$1 needs a value"; reps=$2; shift 2 ;;
-        --duration) (($# >= 2)) || die "$1 needs a value"; duration=$2; shift 2 ;;
-        --quick) quick=1; shift ;;
-        --servers) (($# >= 2)) || die "$1 needs a value"; servers_csv=$2; shift 2 ;;
-        --connections) (($# >= 2)) || die "$1 needs a value"; connections_csv=$2; shift 2 ;;
-        --sizes) (($# >= 2)) || die "$1 needs a value"; sizes_csv=$2; shift 2 ;;
-        --close-sizes) (($# >= 2)) || die "$1 needs a value"; close_sizes_csv=$2; shift 2 ;;
-        --close-connections) (($# >= 2)) || die "$1 needs a value"; close_conns=$2; shift 2 ;;
-        --nginx) (($# >= 2)) || die "$1 needs a value"; nginx_bin=$(absolute "$2"); shift 2 ;;
-        --out) (($# >= 2)) || die "$1 needs a value"; out_md=$(absolute "$2"); shift 2 ;;
-        -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
-        *) die "unknown argument: $1 (see --help)" ;;
+        --close-sizes) need_value "$@"; close_sizes_csv=$2; shift 2 ;;
+        --close-connections) need_value "$@"; close_conns=$2; shift 2 ;;
+        --nginx) need_value "$@"; nginx_bin=$(absolute "$2"); shift 2 ;;
+        *) common_option "$@" || die "unknown argument: $1 (see --help)"; shift "$consumed" ;;
     esac
 done
 if ((quick)); then
@@ -90,21 +77,19 @@ fi
 : "${sizes_csv:=100B,1K,16K,256K,1M,16M}"
 : "${close_sizes_csv:=$sizes_csv}"
 
-{ is_uint "$reps" && ((reps >= 1)); } || die "--reps must be a positive integer"
+is_posint "$reps" || die "--reps must be a positive integer"
 # wrk takes whole seconds only.
-{ is_uint "$duration" && ((duration >= 1)); } || die "--duration must be a whole number of seconds"
-{ is_uint "$close_conns" && ((close_conns >= 1)); } || die "--close-connections must be a positive integer"
+is_posint "$duration" || die "--duration must be a whole number of seconds"
+is_posint "$close_conns" || die "--close-connections must be a positive integer"
 IFS=, read -ra servers <<<"$servers_csv"
 IFS=, read -ra connection_counts <<<"$connections_csv"
 IFS=, read -ra sizes <<<"$sizes_csv"
 close_sizes=()
 [[ $close_sizes_csv == none ]] || IFS=, read -ra close_sizes <<<"$close_sizes_csv"
 ((${#servers[@]} >= 1)) || die "--servers is empty"
-for s in "${servers[@]}"; do
-    [[ " ${all_servers[*]} " == *" $s "* ]] || die "unknown server '$s' (have: ${all_servers[*]})"
-done
+check_servers "${all_servers[@]}"
 for n in "${connection_counts[@]}"; do
-    { is_uint "$n" && ((n >= 1)); } || die "connection counts must be positive integers"
+    is_posint "$n" || die "connection counts must be positive integers"
 done
 
 # size_bytes LABEL: 100B -> 100, 16K -> 16384, 1M -> 1048576.
@@ -121,68 +106,19 @@ for label in "${sizes[@]}" "${close_sizes[@]}"; do
     size_bytes "$label" >/dev/null || die "bad size '$label' (want N followed by B, K or M, e.g. 16K)"
 done
 
-needs_server() { [[ " ${servers[*]} " == *" $1 "* ]]; }
-
 command -v "$wrk_bin" >/dev/null || die "wrk not found (set WRK=/path/to/wrk)"
 command -v curl >/dev/null || die "curl not found (needed to check the servers' responses)"
 if needs_server nginx; then
     [[ -x $nginx_bin ]] || die "nginx not found at $nginx_bin (use --nginx PATH)"
 fi
-[[ $server_cpu != "$load_cpu" ]] || log "warning: server and wrk share CPU $server_cpu"
-
-# 1024 connections need as many fds in the server and in wrk; ask for 65536,
-# or as many as the hard limit allows. Children inherit the limit.
-fd_limit=65536
-if [[ $(ulimit -Hn) != unlimited ]] && (($(ulimit -Hn) < fd_limit)); then
-    fd_limit=$(ulimit -Hn)
-fi
-ulimit -n "$fd_limit" 2>/dev/null || log "warning: could not raise the fd limit (now $(ulimit -n))"
-
-clk_tck=$(getconf CLK_TCK)
+warn_shared_cpu wrk
+# 1024 connections need as many fds in the server and in wrk.
+raise_fd_limit
 
 # --- state and cleanup -------------------------------------------------------
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/overlap-http-bench.XXXXXX")
+setup_tmp http
 docroot="$tmp/www"
-live_pids=()   # servers and wrk processes this script started and not yet reaped
-
-forget_pid() {
-    local pid=$1 i
-    for i in "${!live_pids[@]}"; do
-        [[ ${live_pids[i]} == "$pid" ]] && unset 'live_pids[i]'
-    done
-    return 0
-}
-
-# SIGTERM, up to 5 s for a clean exit, then SIGKILL. Sets stop_status.
-stop_pid() {
-    local pid=$1 i
-    stop_status=0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "warning: pid $pid ignored SIGTERM for 5 s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    wait "$pid" 2>/dev/null || stop_status=$?
-    forget_pid "$pid"
-}
-
-cleanup() {
-    local pid
-    for pid in "${live_pids[@]}"; do
-        stop_pid "$pid"
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated"; exit 143' TERM
 
 # --- the document root ---------------------------------------------------------
 
@@ -199,14 +135,7 @@ done
 
 overlap_bin="$build_dir/apps/overlap"
 if needs_server overlap && [[ -z ${OVERLAP_SERVE_CMD:-} ]]; then
-    if [[ ! -x $overlap_bin ]]; then
-        [[ $build_dir == "$repo/build/release" ]] ||
-            die "$overlap_bin not found (build it, or omit --build-dir to use the release preset)"
-        log "building overlap with the release preset"
-        (cd "$repo" && cmake --preset release >&2 && cmake --build --preset release >&2) ||
-            die "building overlap failed"
-        [[ -x $overlap_bin ]] || die "the release build produced no $overlap_bin"
-    fi
+    ensure_overlap_bin "$overlap_bin"
 fi
 read -ra overlap_cmd <<<"${OVERLAP_SERVE_CMD:-$overlap_bin serve --threads 1 --access-log off}"
 
@@ -299,28 +228,15 @@ check_process() {
 # start_server NAME: a fresh server pinned to the server CPU; sets server_pid
 # and server_port once it accepts connections.
 start_server() {
-    local name=$1 err="$tmp/$1.err" line attempt
+    local name=$1 err="$tmp/$1.err" attempt
     case $name in
         overlap)
-            # Empty first: the previous instance's "listening on" line must
-            # not be mistaken for this one's.
-            : >"$err"
-            taskset -c "$server_cpu" "${overlap_cmd[@]}" "$docroot" --port 0 >/dev/null 2>"$err" &
-            server_pid=$!
-            live_pids+=("$server_pid")
-            line=""
-            for ((attempt = 0; attempt < 200; attempt++)); do
-                line=$(grep -m1 'listening on ' "$err" || true)
-                [[ -n $line ]] && break
-                kill -0 "$server_pid" 2>/dev/null || break
-                sleep 0.05
-            done
-            if [[ $line =~ listening\ on\ ([^ ,]+):([0-9]+) ]]; then
+            start_pinned /dev/null "$err" "${overlap_cmd[@]}" "$docroot" --port 0
+            wait_for_line "$err" 'listening on '
+            if [[ $found_line =~ listening\ on\ ([^ ,]+):([0-9]+) ]]; then
                 server_port=${BASH_REMATCH[2]}
             else
-                log "overlap did not report a listening address; its stderr:"
-                sed 's/^/    /' "$err" >&2
-                stop_pid "$server_pid"
+                server_failed overlap "did not report a listening address" "$err"
                 return 1
             fi
             check_process overlap "$server_pid" "${overlap_cmd[0]}" || { stop_pid "$server_pid"; return 1; }
@@ -332,10 +248,7 @@ start_server() {
                 server_port=$(free_port)
                 nginx_config "$server_port" >"$nginx_conf"
                 : >"$nginx_err"
-                : >"$err"
-                taskset -c "$server_cpu" "$nginx_bin" "${nginx_args[@]}" >/dev/null 2>"$err" &
-                server_pid=$!
-                live_pids+=("$server_pid")
+                start_pinned /dev/null "$err" "$nginx_bin" "${nginx_args[@]}"
                 wait_http "$server_pid" "$server_port" && break
                 stop_pid "$server_pid"
                 grep -q 'Address already in use' "$nginx_err" "$err" 2>/dev/null || attempt=5
@@ -371,16 +284,6 @@ verify_file() {
     fi
 }
 
-# utime + stime (fields 14 and 15 of /proc/PID/stat) in clock ticks, summed
-# over all of the process's threads, io_uring's io-wq workers included.
-cpu_ticks() {
-    local stat fields
-    stat=$(<"/proc/$1/stat") || return 1
-    # Field 2 is "(comm)" and may hold spaces: count fields after the last ')'.
-    read -ra fields <<<"${stat##*) }"
-    echo $((fields[11] + fields[12]))
-}
-
 # --- verification ------------------------------------------------------------
 
 # One fresh instance of each server must serve every file exactly, with and
@@ -398,18 +301,7 @@ done
 
 # --- one run -------------------------------------------------------------------
 
-jsonl=""
-if [[ -n $out_md ]]; then
-    mkdir -p "$(dirname "$out_md")"
-    case $(basename "$out_md") in
-        *.*) jsonl="${out_md%.*}.jsonl" ;;
-        *) jsonl="$out_md.jsonl" ;;
-    esac
-else
-    mkdir -p "$repo/build/bench"
-    jsonl="$repo/build/bench/http-$(date -u +%Y%m%d-%H%M%S).jsonl"
-fi
-: >"$jsonl"
+setup_jsonl http
 
 aggregate() { python3 "$repo/bench/lib/http_aggregate.py" "$@"; }
 
@@ -427,7 +319,7 @@ failed_runs=0
 # run_one SERVER MODE CONNECTIONS LABEL REP ORDER
 run_one() {
     local name=$1 mode=$2 conns=$3 label=$4 rep=$5 order=$6
-    local raw="$tmp/wrk.out" before after wrk_pid wrk_rc=0 alive=1 size
+    local raw="$tmp/wrk.out" before after load_rc alive size
     local -a extra=() fields
     size=$(size_bytes "$label")
     [[ $mode == close ]] && extra=(-H 'Connection: close')
@@ -448,30 +340,14 @@ run_one() {
     fi
     before=$(cpu_ticks "$server_pid") || before=0
 
-    # In the background so that a signal to this script is handled at once.
-    timeout --kill-after=5 "$wrk_limit" \
-        taskset -c "$load_cpu" "$wrk_bin" -t1 -c"$conns" -d"${duration}s" --timeout "${wrk_timeout}s" \
-        --latency "${extra[@]}" "http://127.0.0.1:$server_port/$label.bin" \
-        >"$raw" 2>"$tmp/wrk.err" &
-    wrk_pid=$!
-    live_pids+=("$wrk_pid")
-    wait "$wrk_pid" || wrk_rc=$?
-    forget_pid "$wrk_pid"
-
-    if after=$(cpu_ticks "$server_pid") && kill -0 "$server_pid" 2>/dev/null; then
-        :
-    else
-        alive=0
-        after=$before
-    fi
-    stop_pid "$server_pid"
-    if ((wrk_rc != 0)); then
-        log "    wrk exited with $wrk_rc; its stderr:"
-        tail -n 5 "$tmp/wrk.err" | sed 's/^/      /' >&2
-    fi
+    run_load "$wrk_limit" "$raw" "$tmp/wrk.err" \
+        "$wrk_bin" -t1 -c"$conns" -d"${duration}s" --timeout "${wrk_timeout}s" \
+        --latency "${extra[@]}" "http://127.0.0.1:$server_port/$label.bin"
+    finish_server "$before"
+    report_load_failure wrk "$tmp/wrk.err"
     cat "$tmp/wrk.err" >>"$raw"
     if ! aggregate record "$jsonl" --wrk "$raw" "${fields[@]}" cpu_ticks=$((after - before)) \
-        wrk_rc="$wrk_rc" server_alive="$alive" server_exit="$stop_status"; then
+        wrk_rc="$load_rc" server_alive="$alive" server_exit="$stop_status"; then
         failed_runs=$((failed_runs + 1))
         log "    ERROR: this $name run is excluded from the medians; see $jsonl"
     fi
@@ -489,19 +365,12 @@ for label in "${close_sizes[@]}"; do
     cases+=("close $close_conns $label")
 done
 
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "none")
-if [[ $commit != none ]] && [[ -n $(git -C "$repo" status --porcelain 2>/dev/null) ]]; then
-    commit="$commit (dirty)"
-fi
 nginx_version=""
 if needs_server nginx; then
     nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
 fi
-aggregate meta "$jsonl" \
-    date="$(date -u '+%Y-%m-%d %H:%M')" \
-    commit="$commit" \
-    kernel="$(uname -r)" \
-    cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) CPUs)" \
+common_meta
+aggregate meta "$jsonl" "${meta_common[@]}" \
     nginx_version="$nginx_version" \
     wrk_version="$("$wrk_bin" -v 2>&1 | head -n1 | sed 's/ Copyright.*//')" \
     command="bench/http.sh --reps $reps --duration $duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv --close-sizes ${close_sizes_csv} --close-connections $close_conns" \
@@ -512,35 +381,13 @@ aggregate meta "$jsonl" \
     nginx_conf="$(nginx_config PORT | sed "s|$tmp|TMP|g")" \
     wrk_cmd="$wrk_bin -t1 -cN -d${duration}s --timeout ${wrk_timeout}s --latency [-H 'Connection: close'] URL"
 
-# Other work on a 2-CPU machine (a compile, a test suite) skews every number.
-read -r load_1min _ </proc/loadavg
-if awk -v l="$load_1min" 'BEGIN { exit !(l > 0.5) }'; then
-    log "warning: load average is $load_1min before starting; results will be noisy"
-fi
+warn_if_loaded
 
-total=$((${#cases[@]} * reps * ${#servers[@]}))
-log "http benchmark: ${#cases[@]} cases x $reps reps x ${#servers[@]} servers = $total runs of ${duration} s"
-log "raw results: $jsonl"
-
-for case_spec in "${cases[@]}"; do
-    read -r mode conns label <<<"$case_spec"
-    for ((rep = 0; rep < reps; rep++)); do
-        log "[$label c=$conns $mode] rep $((rep + 1))/$reps"
-        # Rotate the starting server each repetition so that neither always
-        # runs first (cold caches) or last (warm machine, drifting clocks).
-        for ((k = 0; k < ${#servers[@]}; k++)); do
-            name=${servers[(rep + k) % ${#servers[@]}]}
-            run_one "$name" "$mode" "$conns" "$label" "$rep" "$k"
-        done
-    done
-done
+describe_case() { echo "$3 c=$2 $1"; }
+run_plan http
 
 report=$(aggregate report "$jsonl")
-printf '%s\n' "$report"
-if [[ -n $out_md ]]; then
-    printf '%s\n' "$report" >"$out_md"
-    log "wrote $out_md and $jsonl"
-fi
+emit_report "$report"
 if ((failed_runs > 0)); then
     log ""
     log "ERROR: $failed_runs run(s) failed or saw errors; they are left out of the medians:"

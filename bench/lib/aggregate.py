@@ -6,41 +6,23 @@
                                     (failure=TEXT: the run could not happen)
   aggregate.py report FILE.jsonl                           Markdown on stdout
 
-Only the standard library is used so the script runs on any python3.
+The parts shared with bench/http.sh's http_aggregate.py are in report_common.py
+beside this file; only the standard library is used so the script runs on any
+python3.
 """
 
 import json
-import statistics
 import sys
+
+from report_common import (append, by_server, cmd_meta, conn_word, cpu_us_per, fmt,
+                           fmt_ratio, fmt_spread, load, main, median_and_spread,
+                           median_or_none, meta_table, new_run, ordered, ratio,
+                           read_result)
 
 # The server whose numbers are divided by the reference's in the ratio rows.
 SUBJECT = "overlap"
 REFERENCE = "asio-uring"
 SERVER_ORDER = ["overlap", "asio-epoll", "asio-uring"]
-
-
-def parse_value(text):
-    for to_number in (int, float):
-        try:
-            return to_number(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_pairs(args, convert=True):
-    fields = {}
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if not sep:
-            sys.exit(f"aggregate.py: expected key=value, got {arg!r}")
-        fields[key] = parse_value(value) if convert else value
-    return fields
-
-
-def append(path, record):
-    with open(path, "a", encoding="utf-8") as out:
-        out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
 def last_json_line(text):
@@ -51,24 +33,10 @@ def last_json_line(text):
     raise ValueError("no JSON line in load generator output")
 
 
-def cmd_meta(path, args):
-    append(path, {"type": "meta", **parse_pairs(args, convert=False)})
-
-
 def cmd_record(path, args):
-    if len(args) < 2 or args[0] != "--raw":
-        sys.exit("aggregate.py record FILE --raw OUT key=value ...")
-    raw_path, fields = args[1], parse_pairs(args[2:])
-    failure = fields.pop("failure", None)
-    record = {"type": "run", **fields, "result": None, "error": failure}
-    if failure is not None:
-        raw_path = None
-    try:
-        if raw_path is not None:
-            with open(raw_path, encoding="utf-8", errors="replace") as raw:
-                record["result"] = last_json_line(raw.read())
-    except (OSError, ValueError) as e:
-        record["error"] = str(e)
+    raw_path, fields, record = new_run(args, "--raw",
+                                       "aggregate.py record FILE --raw OUT key=value ...")
+    read_result(record, raw_path, last_json_line)
 
     result = record["result"]
     if fields.get("loadgen_rc", 0) != 0 and record["error"] is None:
@@ -79,8 +47,7 @@ def cmd_record(path, args):
         cpu_s = fields["cpu_ticks"] / fields["clk_tck"]
         messages = result.get("messages", 0)
         record["server_cpu_s"] = round(cpu_s, 4)
-        record["cpu_us_per_msg"] = (round(cpu_s * 1e6 / messages, 4)
-                                    if messages else None)
+        record["cpu_us_per_msg"] = cpu_us_per(cpu_s, messages)
     append(path, record)
 
     # One progress line per run for whoever is watching the terminal.
@@ -95,59 +62,12 @@ def cmd_record(path, args):
               file=sys.stderr)
 
 
-def median_or_none(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def fmt(value, digits=1):
-    if value is None:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}f}"
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def fmt_ratio(value):
-    return "–" if value is None else f"{value:.2f}×"
-
-
-def conn_word(count):
-    return "connection" if count == 1 else "connections"
-
-
-def load(path):
-    meta, runs = {}, []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if rec.get("type") == "meta":
-                meta.update(rec)
-            elif rec.get("type") == "run":
-                runs.append(rec)
-    return meta, runs
-
-
 def summarise(runs):
     """Medians per server over the successful runs of one case."""
-    by_server = {}
-    for run in runs:
-        by_server.setdefault(run["server"], []).append(run)
     summary = {}
-    for server, rs in by_server.items():
+    for server, rs in by_server(runs).items():
         ok = [r for r in rs if r["result"] is not None and r["error"] is None]
-        rates = [r["result"]["msgs_per_s"] for r in ok]
-        med_rate = median_or_none(rates)
-        spread = (None if not rates or not med_rate
-                  else 100.0 * (max(rates) - min(rates)) / med_rate)
+        med_rate, spread = median_and_spread([r["result"]["msgs_per_s"] for r in ok])
         summary[server] = {
             "runs": f"{len(ok)}/{len(rs)}",
             "msgs_per_s": med_rate,
@@ -160,20 +80,14 @@ def summarise(runs):
     return summary
 
 
-def ordered(servers):
-    known = [s for s in SERVER_ORDER if s in servers]
-    return known + sorted(s for s in servers if s not in SERVER_ORDER)
-
-
 def case_table(title, summary, open_loop):
     lines = [f"#### {title}", ""]
     head = "| server | msgs/s | spread | p50 µs | p99 µs | server CPU µs/msg | errors | runs ok |"
     lines += [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for server in ordered(summary):
+    for server in ordered(summary, SERVER_ORDER):
         s = summary[server]
-        spread = "–" if s["spread_pct"] is None else f"{s['spread_pct']:.0f}%"
-        lines.append(f"| {server} | {fmt(s['msgs_per_s'])} | {spread} | {fmt(s['p50_us'])} "
-                     f"| {fmt(s['p99_us'])} | {fmt(s['cpu_us_per_msg'], 2)} "
+        lines.append(f"| {server} | {fmt(s['msgs_per_s'])} | {fmt_spread(s['spread_pct'])} "
+                     f"| {fmt(s['p50_us'])} | {fmt(s['p99_us'])} | {fmt(s['cpu_us_per_msg'], 2)} "
                      f"| {s['errors']} | {s['runs']} |")
     ratios = None
     if SUBJECT in summary and REFERENCE in summary:
@@ -202,24 +116,15 @@ def cmd_report(path):
         return (mode != "closed", size, conns, rate)
 
     out = ["### Echo results", ""]
-    if meta:
-        out += ["| | |", "|---|---|"]
-        for label, key in (("date (UTC)", "date"), ("commit", "commit"),
-                           ("kernel", "kernel"), ("CPU", "cpu"),
-                           ("boost", "boost"), ("compiler", "compiler"),
-                           ("command", "command"), ("repetitions", "reps"),
-                           ("duration per run", "duration_s"),
-                           ("pinning", "pinning"),
-                           ("overlap server", "overlap_echo_cmd"),
-                           ("load generator", "bench_cmd")):
-            if key in meta:
-                value = meta[key]
-                if key == "duration_s":
-                    value = f"{value} s"
-                if key in ("command", "overlap_echo_cmd", "bench_cmd"):
-                    value = f"`{value}`"
-                out.append(f"| {label} | {value} |")
-        out.append("")
+    out += meta_table(meta, (("date (UTC)", "date"), ("commit", "commit"),
+                             ("kernel", "kernel"), ("CPU", "cpu"),
+                             ("boost", "boost"), ("compiler", "compiler"),
+                             ("command", "command"), ("repetitions", "reps"),
+                             ("duration per run", "duration_s"),
+                             ("pinning", "pinning"),
+                             ("overlap server", "overlap_echo_cmd"),
+                             ("load generator", "bench_cmd")),
+                      ("command", "overlap_echo_cmd", "bench_cmd"))
     out += ["Medians over repetitions; *spread* is (max − min) / median of msgs/s; "
             "server CPU µs/msg = server utime+stime during the load run / messages "
             "completed.", ""]
@@ -245,19 +150,6 @@ def cmd_report(path):
     sys.stdout.write("\n".join(out))
 
 
-def main(argv):
-    if len(argv) < 3:
-        sys.exit(__doc__)
-    command, path, rest = argv[1], argv[2], argv[3:]
-    if command == "meta":
-        cmd_meta(path, rest)
-    elif command == "record":
-        cmd_record(path, rest)
-    elif command == "report":
-        cmd_report(path)
-    else:
-        sys.exit(__doc__)
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    main(sys.argv, __doc__, {"meta": cmd_meta, "record": cmd_record,
+                             "report": lambda path, _: cmd_report(path)})

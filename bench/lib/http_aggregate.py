@@ -12,15 +12,17 @@ answered with errors, died, or sent fewer bytes than the responses need), so
 that the shell script can shout about it; the run is still written, marked
 with its error, and left out of the medians.
 
-The Markdown helpers come from aggregate.py (the echo benchmark's) beside this
-file; only the standard library is used.
+The parts shared with bench/echo.sh's aggregate.py are in report_common.py
+beside this file; only the standard library is used.
 """
 
-import json
 import re
 import sys
 
-from aggregate import append, fmt, fmt_ratio, median_or_none, parse_pairs, ratio
+from report_common import (append, by_server, cmd_meta, conn_word, cpu_us_per, fmt,
+                           fmt_ratio, fmt_spread, load, main, median_and_spread,
+                           median_or_none, meta_table, new_run, ordered, ratio,
+                           read_result)
 
 SUBJECT = "overlap"
 REFERENCE = "nginx"
@@ -98,10 +100,6 @@ def parse_wrk(text):
 
 # --- recording ----------------------------------------------------------------
 
-def cmd_meta(path, args):
-    append(path, {"type": "meta", **parse_pairs(args, convert=False)})
-
-
 def describe_errors(errors):
     parts = [f"{n} {'HTTP status >= 400' if k == 'status' else k + ' errors'}"
              for k, n in errors.items() if n]
@@ -109,20 +107,9 @@ def describe_errors(errors):
 
 
 def cmd_record(path, args):
-    if len(args) < 2 or args[0] != "--wrk":
-        sys.exit("http_aggregate.py record FILE --wrk OUT key=value ...")
-    wrk_path, fields = args[1], parse_pairs(args[2:])
-    failure = fields.pop("failure", None)
-    record = {"type": "run", **fields, "result": None, "error": failure}
-    text = ""
-    if failure is None:
-        try:
-            with open(wrk_path, encoding="utf-8", errors="replace") as raw:
-                text = raw.read()
-            record["result"] = parse_wrk(text)
-        except (OSError, ValueError) as e:
-            record["error"] = str(e)
-    record["wrk_output"] = text
+    wrk_path, fields, record = new_run(args, "--wrk",
+                                       "http_aggregate.py record FILE --wrk OUT key=value ...")
+    record["wrk_output"] = read_result(record, wrk_path, parse_wrk)
 
     result = record["result"]
     problems = []
@@ -141,10 +128,8 @@ def cmd_record(path, args):
                             f"responses of a {size}-byte file")
         cpu_s = fields["cpu_ticks"] / fields["clk_tck"]
         record["server_cpu_s"] = round(cpu_s, 4)
-        record["cpu_us_per_req"] = (round(cpu_s * 1e6 / result["requests"], 4)
-                                    if result["requests"] else None)
-        mib = result["bytes_read"] / MIB
-        record["cpu_us_per_mib"] = round(cpu_s * 1e6 / mib, 4) if mib else None
+        record["cpu_us_per_req"] = cpu_us_per(cpu_s, result["requests"])
+        record["cpu_us_per_mib"] = cpu_us_per(cpu_s, result["bytes_read"] / MIB)
         # A server busy for seconds must show CPU time; if it does not, the
         # PID being sampled is not the one doing the work.
         if result["requests"] >= 1000 and fields["cpu_ticks"] == 0:
@@ -183,32 +168,12 @@ def fmt_size(size):
     return f"{size} B"
 
 
-def load(path):
-    meta, runs = {}, []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if rec.get("type") == "meta":
-                meta.update(rec)
-            elif rec.get("type") == "run":
-                runs.append(rec)
-    return meta, runs
-
-
 def summarise(runs):
     """Medians per server over the successful runs of one case."""
-    by_server = {}
-    for run in runs:
-        by_server.setdefault(run["server"], []).append(run)
     summary = {}
-    for server, rs in by_server.items():
+    for server, rs in by_server(runs).items():
         ok = [r for r in rs if r["result"] is not None and not r["error"]]
-        rates = [r["result"]["req_per_s"] for r in ok]
-        med_rate = median_or_none(rates)
-        spread = (None if not rates or not med_rate
-                  else 100.0 * (max(rates) - min(rates)) / med_rate)
+        med_rate, spread = median_and_spread([r["result"]["req_per_s"] for r in ok])
         summary[server] = {
             "ok": len(ok),
             "runs": len(rs),
@@ -225,15 +190,9 @@ def summarise(runs):
     return summary
 
 
-def ordered(servers):
-    known = [s for s in SERVER_ORDER if s in servers]
-    return known + sorted(s for s in servers if s not in SERVER_ORDER)
-
-
 def case_title(mode, conns, size):
-    word = "connection" if conns == 1 else "connections"
     how = "keep-alive" if mode == "keepalive" else "`Connection: close`"
-    return f"{fmt_size(size)}, {conns} {word}, {how}"
+    return f"{fmt_size(size)}, {conns} {conn_word(conns)}, {how}"
 
 
 def case_ratios(summary):
@@ -293,10 +252,10 @@ def size_table(size, cases):
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (mode, conns), summary in cases:
         label = f"{conns} conns" + (", close" if mode == "close" else "")
-        for server in ordered(summary):
+        for server in ordered(summary, SERVER_ORDER):
             s = summary[server]
-            spread = "–" if s["spread_pct"] is None else f"{s['spread_pct']:.0f}%"
-            lines.append(f"| {label} | {server} | {fmt(s['req_per_s'])} | {spread} "
+            lines.append(f"| {label} | {server} | {fmt(s['req_per_s'])} "
+                         f"| {fmt_spread(s['spread_pct'])} "
                          f"| {fmt(s['mib_per_s'])} | {fmt_latency(s['p50_us'])} "
                          f"| {fmt_latency(s['p99_us'])} | {fmt(s['cpu_us_per_req'], 2)} "
                          f"| {fmt(s['cpu_us_per_mib'])} | {s['errors']} "
@@ -324,25 +283,16 @@ def cmd_report(path):
         return (size, mode != "keepalive", conns)
 
     out = ["### HTTP results", ""]
-    if meta:
-        out += ["| | |", "|---|---|"]
-        for label, key in (("date (UTC)", "date"), ("commit", "commit"),
-                           ("kernel", "kernel"), ("CPU", "cpu"),
-                           ("nginx", "nginx_version"), ("wrk", "wrk_version"),
-                           ("command", "command"), ("repetitions", "reps"),
-                           ("duration per run", "duration_s"),
-                           ("pinning", "pinning"),
-                           ("overlap server", "overlap_cmd"),
-                           ("nginx server", "nginx_cmd"),
-                           ("load generator", "wrk_cmd")):
-            if key in meta:
-                value = meta[key]
-                if key == "duration_s":
-                    value = f"{value} s"
-                if key in ("command", "overlap_cmd", "nginx_cmd", "wrk_cmd"):
-                    value = f"`{value}`"
-                out.append(f"| {label} | {value} |")
-        out.append("")
+    out += meta_table(meta, (("date (UTC)", "date"), ("commit", "commit"),
+                             ("kernel", "kernel"), ("CPU", "cpu"),
+                             ("nginx", "nginx_version"), ("wrk", "wrk_version"),
+                             ("command", "command"), ("repetitions", "reps"),
+                             ("duration per run", "duration_s"),
+                             ("pinning", "pinning"),
+                             ("overlap server", "overlap_cmd"),
+                             ("nginx server", "nginx_cmd"),
+                             ("load generator", "wrk_cmd")),
+                      ("command", "overlap_cmd", "nginx_cmd", "wrk_cmd"))
     out += ["Medians over repetitions. *spread* is (max − min) / median of req/s. "
             "MiB/s counts every body and header byte wrk read, including responses "
             "still in flight when the run ended. Server CPU = utime + stime of the "
@@ -396,21 +346,7 @@ def cmd_failures(path):
                   f", rep {run.get('rep', 0) + 1}: {run['error']}")
 
 
-def main(argv):
-    if len(argv) < 3:
-        sys.exit(__doc__)
-    command, path, rest = argv[1], argv[2], argv[3:]
-    if command == "meta":
-        cmd_meta(path, rest)
-    elif command == "record":
-        cmd_record(path, rest)
-    elif command == "report":
-        cmd_report(path)
-    elif command == "failures":
-        cmd_failures(path)
-    else:
-        sys.exit(__doc__)
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    main(sys.argv, __doc__, {"meta": cmd_meta, "record": cmd_record,
+                             "report": lambda path, _: cmd_report(path),
+                             "failures": lambda path, _: cmd_failures(path)})

@@ -10,8 +10,8 @@
 #pragma once
 
 #include <coroutine>
-#include <new>
 #include <cstddef>
+#include <new>
 #include <system_error>
 #include <type_traits>
 #include <utility>

@@ -34,8 +34,8 @@ class file {
 
   template <completion_token_for<detail::bytes_result> Token>
   auto async_write(std::span<const char> buf, Token&& token, op_options o = {}) {
-    return detail::initiate<detail::bytes_result>(
-        *proactor_, std::forward<Token>(token), [&](io_op& op) { prepare(op, buf, o); });
+    return detail::initiate<detail::bytes_result>(*proactor_, std::forward<Token>(token),
+                                                  [&](io_op& op) { prepare(op, buf, o); });
   }
 
   // Closes once the writes in flight have finished with the descriptor.

@@ -31,13 +31,13 @@ enum class op_kind : std::uint8_t {
   accept,            // one connection
   accept_multishot,  // connections until cancelled or an error
   connect,
-  read_some,    // at least one byte into the caller's buffer
-  read_exact,   // exactly len bytes into the caller's buffer
-  receive,      // at least one byte into a provided buffer (tcp_stream::received())
-  write_all,    // the whole buffer; short sends are resubmitted
-  writev_all,   // the whole iovec array; short sends are resubmitted
-  sendfile,     // a file range to a socket, no copy through user space
-  file_write,   // the whole buffer to a file at its current position
+  read_some,   // at least one byte into the caller's buffer
+  read_exact,  // exactly len bytes into the caller's buffer
+  receive,     // at least one byte into a provided buffer (tcp_stream::received())
+  write_all,   // the whole buffer; short sends are resubmitted
+  writev_all,  // the whole iovec array; short sends are resubmitted
+  sendfile,    // a file range to a socket, no copy through user space
+  file_write,  // the whole buffer to a file at its current position
   shutdown,
   close,
   timer,
@@ -116,7 +116,7 @@ class io_op : public operation {
   bool result_stashed = false;  // completed while its deadline timer was outstanding
   bool more = false;            // multishot: further completions will follow
   int stashed_res = 0;
-  __kernel_timespec ts{};        // timer expiry or absolute deadline (CLOCK_MONOTONIC)
+  __kernel_timespec ts{};       // timer expiry or absolute deadline (CLOCK_MONOTONIC)
   io_op* state_prev = nullptr;  // in-flight list of the io_state
   io_op* state_next = nullptr;
 

@@ -47,13 +47,13 @@ struct proactor_options {
 
 // Counters a backend keeps; read with proactor::stats().
 struct proactor_stats {
-  std::uint64_t completions = 0;        // kernel completions dispatched
-  std::uint64_t submissions = 0;        // io_uring_enter calls that submitted work
-  std::uint64_t sq_full = 0;            // times the submission queue was full
-  std::uint64_t cq_overflows = 0;       // times the kernel reported CQ overflow
-  std::uint64_t enobufs = 0;            // multishot receives ended by an empty buffer ring
-  std::uint64_t spill_receives = 0;     // receives served by a private buffer after ENOBUFS
-  std::uint64_t multishot_rearms = 0;   // multishot operations re-armed
+  std::uint64_t completions = 0;       // kernel completions dispatched
+  std::uint64_t submissions = 0;       // io_uring_enter calls that submitted work
+  std::uint64_t sq_full = 0;           // times the submission queue was full
+  std::uint64_t cq_overflows = 0;      // times the kernel reported CQ overflow
+  std::uint64_t enobufs = 0;           // multishot receives ended by an empty buffer ring
+  std::uint64_t spill_receives = 0;    // receives served by a private buffer after ENOBUFS
+  std::uint64_t multishot_rearms = 0;  // multishot operations re-armed
 };
 
 class proactor {

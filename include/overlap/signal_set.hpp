@@ -25,8 +25,8 @@ class signal_set {
 
   template <completion_token_for<detail::bytes_result> Token>
   auto async_wait(Token&& token, op_options o = {}) {
-    return detail::initiate<detail::bytes_result>(
-        *proactor_, std::forward<Token>(token), [&](io_op& op) { prepare(op, o); });
+    return detail::initiate<detail::bytes_result>(*proactor_, std::forward<Token>(token),
+                                                  [&](io_op& op) { prepare(op, o); });
   }
   void cancel() noexcept;
 

@@ -74,7 +74,7 @@ class tcp_acceptor {
 
   // Callable: `void(std::error_code, tcp_stream)`, called once per connection.
   template <class F>
-    requires detail::accept_result::accepts<std::decay_t<F>>
+  requires detail::accept_result::accepts<std::decay_t<F>>
   void async_accept_multishot(F&& f, op_options o = {}) {
     initiate(std::forward<F>(f), op_kind::accept_multishot, o);
   }
@@ -86,8 +86,8 @@ class tcp_acceptor {
  private:
   template <class Token>
   auto initiate(Token&& token, op_kind kind, const op_options& o) {
-    return detail::initiate<detail::accept_result>(
-        *proactor_, std::forward<Token>(token), [&](io_op& op) { prepare(op, kind, o); });
+    return detail::initiate<detail::accept_result>(*proactor_, std::forward<Token>(token),
+                                                   [&](io_op& op) { prepare(op, kind, o); });
   }
   void prepare(io_op& op, op_kind kind, const op_options& o) noexcept;
 

@@ -51,9 +51,8 @@ class tcp_stream {
   // Connects to ep, opening a socket of ep's family if none is open.
   template <completion_token_for<detail::error_only_result> Token>
   auto async_connect(const endpoint& ep, Token&& token, op_options o = {}) {
-    return initiate<detail::error_only_result>(std::forward<Token>(token), [&](io_op& op) {
-      prepare_connect(op, ep, o);
-    });
+    return initiate<detail::error_only_result>(std::forward<Token>(token),
+                                               [&](io_op& op) { prepare_connect(op, ep, o); });
   }
   void async_connect(const endpoint& ep, stream_handler& h, op_options o = {});
 
@@ -104,9 +103,8 @@ class tcp_stream {
   // valid until completion.
   template <completion_token_for<detail::bytes_result> Token>
   auto async_writev(std::span<const iovec> iov, Token&& token, op_options o = {}) {
-    return initiate<detail::bytes_result>(std::forward<Token>(token), [&](io_op& op) {
-      prepare_writev(op, iov, o);
-    });
+    return initiate<detail::bytes_result>(std::forward<Token>(token),
+                                          [&](io_op& op) { prepare_writev(op, iov, o); });
   }
   void async_writev(std::span<const iovec> iov, stream_handler& h, op_options o = {});
 

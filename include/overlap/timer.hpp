@@ -23,8 +23,8 @@ class timer {
 
   template <completion_token_for<detail::error_only_result> Token>
   auto async_wait(std::chrono::nanoseconds after, Token&& token, op_options o = {}) {
-    return detail::initiate<detail::error_only_result>(
-        *proactor_, std::forward<Token>(token), [&](io_op& op) { prepare(op, after, o); });
+    return detail::initiate<detail::error_only_result>(*proactor_, std::forward<Token>(token),
+                                                       [&](io_op& op) { prepare(op, after, o); });
   }
   void async_wait(std::chrono::nanoseconds after, timer_handler& h, op_options o = {});
 

@@ -34,7 +34,9 @@ std::optional<endpoint> endpoint::parse(std::string_view host, std::uint16_t por
   return std::nullopt;
 }
 
-endpoint endpoint::loopback_v4(std::uint16_t port) { return *parse("127.0.0.1", port); }
+endpoint endpoint::loopback_v4(std::uint16_t port) {
+  return *parse("127.0.0.1", port);
+}
 
 std::uint16_t endpoint::port() const noexcept {
   if (storage_.ss_family == AF_INET) {

@@ -12,10 +12,14 @@ class category_impl final : public std::error_category {
 
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::eof: return "end of stream";
-      case errc::operation_aborted: return "operation aborted";
-      case errc::timed_out: return "operation timed out";
-      case errc::not_supported: return "operation not supported by this backend";
+      case errc::eof:
+        return "end of stream";
+      case errc::operation_aborted:
+        return "operation aborted";
+      case errc::timed_out:
+        return "operation timed out";
+      case errc::not_supported:
+        return "operation not supported by this backend";
     }
     return "unknown overlap error";
   }
@@ -23,10 +27,14 @@ class category_impl final : public std::error_category {
   // Lets callers test portable conditions: ec == std::errc::operation_canceled.
   std::error_condition default_error_condition(int value) const noexcept override {
     switch (static_cast<errc>(value)) {
-      case errc::operation_aborted: return std::errc::operation_canceled;
-      case errc::timed_out: return std::errc::timed_out;
-      case errc::not_supported: return std::errc::operation_not_supported;
-      case errc::eof: break;
+      case errc::operation_aborted:
+        return std::errc::operation_canceled;
+      case errc::timed_out:
+        return std::errc::timed_out;
+      case errc::not_supported:
+        return std::errc::operation_not_supported;
+      case errc::eof:
+        break;
     }
     return {value, *this};
   }

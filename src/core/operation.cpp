@@ -11,20 +11,34 @@ namespace overlap {
 
 const char* to_string(op_kind kind) noexcept {
   switch (kind) {
-    case op_kind::accept: return "accept";
-    case op_kind::accept_multishot: return "accept_multishot";
-    case op_kind::connect: return "connect";
-    case op_kind::read_some: return "read_some";
-    case op_kind::read_exact: return "read_exact";
-    case op_kind::receive: return "receive";
-    case op_kind::write_all: return "write_all";
-    case op_kind::writev_all: return "writev_all";
-    case op_kind::sendfile: return "sendfile";
-    case op_kind::file_write: return "file_write";
-    case op_kind::shutdown: return "shutdown";
-    case op_kind::close: return "close";
-    case op_kind::timer: return "timer";
-    case op_kind::signal: return "signal";
+    case op_kind::accept:
+      return "accept";
+    case op_kind::accept_multishot:
+      return "accept_multishot";
+    case op_kind::connect:
+      return "connect";
+    case op_kind::read_some:
+      return "read_some";
+    case op_kind::read_exact:
+      return "read_exact";
+    case op_kind::receive:
+      return "receive";
+    case op_kind::write_all:
+      return "write_all";
+    case op_kind::writev_all:
+      return "writev_all";
+    case op_kind::sendfile:
+      return "sendfile";
+    case op_kind::file_write:
+      return "file_write";
+    case op_kind::shutdown:
+      return "shutdown";
+    case op_kind::close:
+      return "close";
+    case op_kind::timer:
+      return "timer";
+    case op_kind::signal:
+      return "signal";
   }
   return "unknown";
 }
@@ -83,7 +97,8 @@ void handler_op::deliver(io_op* base) {
     case op_kind::accept_multishot: {
       auto* h = static_cast<accept_handler*>(self->target);
       const bool more = self->more;
-      tcp_stream peer = self->ec ? tcp_stream() : adopt_stream(*self->owner, static_cast<int>(self->bytes));
+      tcp_stream peer =
+          self->ec ? tcp_stream() : adopt_stream(*self->owner, static_cast<int>(self->bytes));
       h->on_accept_complete(self->ec, std::move(peer), more);
       return;
     }

@@ -25,7 +25,8 @@ std::unique_ptr<detail::backend> make_backend(proactor& p, const proactor_option
     const char* env = std::getenv("OVERLAP_BACKEND");
     name = env != nullptr ? env : "";
   }
-  if (name.empty() || name == "io_uring" || name == "uring") return detail::make_uring_backend(p, o);
+  if (name.empty() || name == "io_uring" || name == "uring")
+    return detail::make_uring_backend(p, o);
   if (name == "epoll") {
     throw std::system_error(make_error_code(errc::not_supported),
                             "the epoll backend is not available in this build; "
@@ -74,8 +75,12 @@ proactor::~proactor() {
   backend_.reset();
 }
 
-const char* proactor::backend_name() const noexcept { return backend_->name(); }
-proactor_stats proactor::stats() const noexcept { return backend_->stats(); }
+const char* proactor::backend_name() const noexcept {
+  return backend_->name();
+}
+proactor_stats proactor::stats() const noexcept {
+  return backend_->stats();
+}
 
 void proactor::start(io_op& op) {
   op.owner = this;
@@ -206,8 +211,12 @@ std::size_t proactor::run_loop(std::size_t max_handlers, wait_mode mode,
 std::size_t proactor::run() {
   return run_loop(static_cast<std::size_t>(-1), wait_mode::block, {});
 }
-std::size_t proactor::run_one() { return run_loop(1, wait_mode::block, {}); }
-std::size_t proactor::poll() { return run_loop(static_cast<std::size_t>(-1), wait_mode::poll, {}); }
+std::size_t proactor::run_one() {
+  return run_loop(1, wait_mode::block, {});
+}
+std::size_t proactor::poll() {
+  return run_loop(static_cast<std::size_t>(-1), wait_mode::poll, {});
+}
 std::size_t proactor::run_for(std::chrono::nanoseconds duration) {
   return run_loop(static_cast<std::size_t>(-1), wait_mode::until,
                   std::chrono::steady_clock::now() + duration);
@@ -238,7 +247,9 @@ void spawn(proactor& p, task<void> t) {
 
 namespace detail {
 
-void start_operation(proactor& p, io_op& op) { p.start(op); }
+void start_operation(proactor& p, io_op& op) {
+  p.start(op);
+}
 
 void* allocate_operation(proactor& p, std::size_t size) {
   const std::size_t cls = (size + proactor::block_granule - 1) / proactor::block_granule;
@@ -249,7 +260,7 @@ void* allocate_operation(proactor& p, std::size_t size) {
     list.pop_back();
     return b;
   }
-  return ::operator new(cls * proactor::block_granule);
+  return ::operator new(cls* proactor::block_granule);
 }
 
 void release_operation(proactor& p, void* block, std::size_t size) noexcept {
@@ -297,7 +308,9 @@ io_state* acquire_state(proactor& p, int fd) {
   return s;
 }
 
-void add_ref(io_state& s) noexcept { ++s.refs; }
+void add_ref(io_state& s) noexcept {
+  ++s.refs;
+}
 
 void release(io_state& s) noexcept {
   if (--s.refs > 0) return;
@@ -316,7 +329,9 @@ void release(io_state& s) noexcept {
   }
 }
 
-void cancel_state(io_state& s) noexcept { s.owner->backend().cancel_all(s); }
+void cancel_state(io_state& s) noexcept {
+  s.owner->backend().cancel_all(s);
+}
 
 void close_state(io_state& s) noexcept {
   proactor& p = *s.owner;
@@ -331,7 +346,9 @@ void close_state(io_state& s) noexcept {
   release(s);
 }
 
-tcp_stream adopt_stream(proactor& p, int fd) { return tcp_stream(p, fd); }
+tcp_stream adopt_stream(proactor& p, int fd) {
+  return tcp_stream(p, fd);
+}
 
 }  // namespace detail
 }  // namespace overlap

@@ -103,8 +103,8 @@ void tcp_stream::prepare_writev(io_op& op, std::span<const iovec> iov,
   op.iov_offset = 0;
 }
 
-void tcp_stream::prepare_sendfile(io_op& op, int file_fd, std::int64_t offset,
-                                  std::size_t length, const op_options& o) noexcept {
+void tcp_stream::prepare_sendfile(io_op& op, int file_fd, std::int64_t offset, std::size_t length,
+                                  const op_options& o) noexcept {
   prepare(op, op_kind::sendfile, nullptr, length, o);
   op.file_fd = file_fd;
   op.file_offset = offset;
@@ -134,13 +134,13 @@ void start_on_closed(proactor& p, stream_handler& h, bool write_side, Setup&& se
 }
 }  // namespace
 
-#define OVERLAP_STREAM_SLOT(side, write, ...)                                     \
-  if (!state_) {                                                                  \
-    start_on_closed(*proactor_, h, write, [&](io_op& op) { __VA_ARGS__; });       \
-    return;                                                                       \
-  }                                                                               \
-  detail::handler_op& op = state_->side##_slot;                                   \
-  __VA_ARGS__;                                                                    \
+#define OVERLAP_STREAM_SLOT(side, write, ...)                               \
+  if (!state_) {                                                            \
+    start_on_closed(*proactor_, h, write, [&](io_op& op) { __VA_ARGS__; }); \
+    return;                                                                 \
+  }                                                                         \
+  detail::handler_op& op = state_->side##_slot;                             \
+  __VA_ARGS__;                                                              \
   start_slot(op, h)
 
 void tcp_stream::async_read_some(std::span<char> buf, stream_handler& h, op_options o) {
@@ -153,8 +153,8 @@ void tcp_stream::async_receive(stream_handler& h, op_options o) {
   OVERLAP_STREAM_SLOT(read, false, prepare(op, op_kind::receive, nullptr, 0, o));
 }
 void tcp_stream::async_write(std::span<const char> buf, stream_handler& h, op_options o) {
-  OVERLAP_STREAM_SLOT(write, true,
-                      prepare(op, op_kind::write_all, const_cast<char*>(buf.data()), buf.size(), o));
+  OVERLAP_STREAM_SLOT(
+      write, true, prepare(op, op_kind::write_all, const_cast<char*>(buf.data()), buf.size(), o));
 }
 void tcp_stream::async_writev(std::span<const iovec> iov, stream_handler& h, op_options o) {
   OVERLAP_STREAM_SLOT(write, true, prepare_writev(op, iov, o));

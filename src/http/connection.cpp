@@ -103,8 +103,8 @@ void connection::plan_error(slot_state& s, http_status status, bool head_only,
 void connection::respond_error(const request* r, http_status status) {
   const bool head_only = r != nullptr && r->method == method_kind::head;
   const bool framing_error = closes_connection(status);
-  slot_state& s = push_slot(
-      r, framing_error || (r != nullptr && (!r->keep_alive || r->must_close)));
+  slot_state& s =
+      push_slot(r, framing_error || (r != nullptr && (!r->keep_alive || r->must_close)));
   if (framing_error) closed_on_error_ = true;
   plan_error(s, status, head_only);
 }

@@ -37,7 +37,7 @@ class access_log_writer {
   proactor& proactor_;
   std::string target_;
   file file_;
-  std::string pending_;   // lines not yet handed to a write
+  std::string pending_;  // lines not yet handed to a write
   std::string writing_buf_;
   bool writing_ = false;
   bool reopen_requested_ = false;

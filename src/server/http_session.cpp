@@ -15,7 +15,8 @@ http_session::http_session(server_shard& shard, tcp_stream stream)
     client_ = stream_.remote_endpoint().to_string();
     // CLF %h is the address alone: drop ":port" (and the brackets of IPv6).
     if (const auto colon = client_.rfind(':'); colon != std::string::npos) client_.resize(colon);
-    if (client_.size() > 2 && client_.front() == '[') client_ = client_.substr(1, client_.size() - 2);
+    if (client_.size() > 2 && client_.front() == '[')
+      client_ = client_.substr(1, client_.size() - 2);
   }
 }
 

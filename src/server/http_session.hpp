@@ -51,7 +51,7 @@ class http_session final : public stream_handler, public http::access_log_sink {
   http::connection conn_;
   std::list<http_session>::iterator self_;
   iovec iov_[http::max_gather_iovecs];
-  std::string client_;  // peer address for the access log
+  std::string client_;         // peer address for the access log
   cancel_signal read_cancel_;  // withdraws the receive when draining
   clock::time_point deadline_{};
   clock::time_point request_started_{};

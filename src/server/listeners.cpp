@@ -18,7 +18,8 @@ listener_set open_listeners(const endpoint& ep, unsigned count) {
     ::getsockname(set.fds[0], reinterpret_cast<sockaddr*>(&ss), &len);
     set.bound = endpoint(reinterpret_cast<const sockaddr*>(&ss), len);
     // The other shards bind the port the first one got (port 0 resolved).
-    for (unsigned i = 1; i < count; ++i) set.fds.push_back(tcp_acceptor::open_listener(set.bound, o));
+    for (unsigned i = 1; i < count; ++i)
+      set.fds.push_back(tcp_acceptor::open_listener(set.bound, o));
   } catch (...) {
     for (int fd : set.fds) ::close(fd);
     throw;

@@ -28,7 +28,9 @@ http::connection_context server_shard::context(http::access_log_sink* sink) noex
   return http::connection_context{config_.http, site_, date_clock_, sink};
 }
 
-void server_shard::refresh_clock() noexcept { date_clock_.update(std::chrono::system_clock::now()); }
+void server_shard::refresh_clock() noexcept {
+  date_clock_.update(std::chrono::system_clock::now());
+}
 
 void server_shard::start() {
   arm_accept();

@@ -71,7 +71,8 @@ TEST_P(accept_test, connect_opens_a_stream_to_a_listener) {
   overlap::tcp_stream client(p);
   op_record r;
   const overlap::endpoint ep = acc.local_endpoint();
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return client.async_connect(ep, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return client.async_connect(ep, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_FALSE(r.ec) << r.ec.message();
@@ -87,7 +88,8 @@ TEST_P(accept_test, connect_to_a_closed_port_reports_connection_refused) {
   overlap::tcp_stream client(p);
   op_record r;
   const overlap::endpoint ep = overlap_test::loopback(AF_INET, refused.port);
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return client.async_connect(ep, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return client.async_connect(ep, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, std::errc::connection_refused) << r.ec.message();
@@ -106,7 +108,8 @@ TEST(multishot_accept, callable_is_called_once_per_connection) {
     if (peers.size() == connections && !ec) acc.cancel();
   });
   std::vector<unique_fd> clients;
-  for (std::size_t i = 0; i < connections; ++i) clients.push_back(blocking_connect(acc.local_endpoint()));
+  for (std::size_t i = 0; i < connections; ++i)
+    clients.push_back(blocking_connect(acc.local_endpoint()));
   p.run();
   ASSERT_EQ(peers.size(), connections);
   ASSERT_EQ(results.size(), connections + 1) << "one call per connection, then the final abort";
@@ -137,7 +140,8 @@ TEST(multishot_accept, handler_object_sees_more_until_the_final_completion) {
   h.wanted = 4;
   acc.async_accept_multishot(h);
   std::vector<unique_fd> clients;
-  for (std::size_t i = 0; i < h.wanted; ++i) clients.push_back(blocking_connect(acc.local_endpoint()));
+  for (std::size_t i = 0; i < h.wanted; ++i)
+    clients.push_back(blocking_connect(acc.local_endpoint()));
   p.run();
   ASSERT_EQ(h.peers.size(), h.wanted);
   ASSERT_EQ(h.results.size(), h.wanted + 1);
@@ -166,11 +170,13 @@ TEST(multishot_accept, connections_arriving_in_waves_all_get_through) {
     if (peers.size() % per_wave == 0 && peers.size() < waves * per_wave) {
       // The next wave connects only after this one was accepted, so the one
       // armed operation must keep accepting.
-      for (std::size_t i = 0; i < per_wave; ++i) clients.push_back(blocking_connect(acc.local_endpoint()));
+      for (std::size_t i = 0; i < per_wave; ++i)
+        clients.push_back(blocking_connect(acc.local_endpoint()));
     }
     if (peers.size() == waves * per_wave) acc.cancel();
   });
-  for (std::size_t i = 0; i < per_wave; ++i) clients.push_back(blocking_connect(acc.local_endpoint()));
+  for (std::size_t i = 0; i < per_wave; ++i)
+    clients.push_back(blocking_connect(acc.local_endpoint()));
   p.run();
   EXPECT_EQ(peers.size(), waves * per_wave);
   EXPECT_EQ(aborted, 1);
@@ -206,13 +212,14 @@ overlap::task<void> echo_one(overlap::tcp_acceptor& acc) {
   for (;;) {
     auto [rec, n] = co_await peer.async_read_some(buf, overlap::use_awaitable);
     if (rec) co_return;
-    auto [wec, w] = co_await peer.async_write(std::span<const char>(buf, n), overlap::use_awaitable);
+    auto [wec, w] =
+        co_await peer.async_write(std::span<const char>(buf, n), overlap::use_awaitable);
     if (wec) co_return;
   }
 }
 
-overlap::task<void> ask(overlap::proactor& p, overlap::endpoint ep, std::string msg, std::string& reply,
-                        std::error_code& err) {
+overlap::task<void> ask(overlap::proactor& p, overlap::endpoint ep, std::string msg,
+                        std::string& reply, std::error_code& err) {
   overlap::tcp_stream s(p);
   if (auto ec = co_await s.async_connect(ep, overlap::use_awaitable)) {
     err = ec;

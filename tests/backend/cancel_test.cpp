@@ -78,8 +78,9 @@ TEST_P(cancel, cancel_signal_aborts_a_pending_receive) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   overlap::cancel_signal sig;
   op_record r;
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return s.async_receive(token, overlap::op_options{.cancel = &sig}); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return s.async_receive(token, overlap::op_options{.cancel = &sig});
+  });
   p.poll();
   ASSERT_EQ(r.calls, 0);
   sig.emit();
@@ -93,8 +94,9 @@ TEST_P(cancel, cancel_signal_aborts_a_pending_accept) {
   overlap::tcp_acceptor acc(p, overlap_test::loopback(AF_INET));
   overlap::cancel_signal sig;
   op_record r;
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return acc.async_accept(token, overlap::op_options{.cancel = &sig}); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return acc.async_accept(token, overlap::op_options{.cancel = &sig});
+  });
   p.poll();
   ASSERT_EQ(r.calls, 0);
   sig.emit();
@@ -109,8 +111,9 @@ TEST_P(cancel, cancel_signal_aborts_a_timer_wait) {
   overlap::timer t(p);
   overlap::cancel_signal sig;
   op_record r;
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return t.async_wait(1h, token, overlap::op_options{.cancel = &sig}); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return t.async_wait(1h, token, overlap::op_options{.cancel = &sig});
+  });
   p.poll();
   ASSERT_EQ(r.calls, 0);
   sig.emit();
@@ -147,8 +150,9 @@ TEST_P(cancel, cancel_emitted_after_the_result_is_queued_still_runs_the_handler_
   p.run();
   overlap::cancel_signal sig;
   op_record r;
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return s.async_receive(token, overlap::op_options{.cancel = &sig}); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return s.async_receive(token, overlap::op_options{.cancel = &sig});
+  });
   p.poll();  // coroutine form: initiate (the queued result is posted, not yet run)
   if (r.calls == 0) sig.emit();
   p.run();
@@ -162,11 +166,12 @@ TEST_P(cancel, cancel_emitted_after_the_result_is_queued_still_runs_the_handler_
 
 TEST_P(cancel, stream_cancel_aborts_every_pending_operation) {
   overlap::proactor p;
-  auto [s, peer] = overlap_test::stream_with_peer(p);  // the peer never reads
+  auto [s, peer] = overlap_test::stream_with_peer(p);           // the peer never reads
   const std::string big = overlap_test::pattern(32 << 20, 30);  // more than the buffers hold
   char buf[16];
   op_record rd, wr;
-  overlap_test::start(GetParam(), p, rd, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, rd,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   overlap_test::start(GetParam(), p, wr, [&](auto&& token) { return s.async_write(big, token); });
   overlap::timer t(p);
   t.async_wait(10ms, [&](std::error_code) { s.cancel(); });
@@ -199,10 +204,13 @@ TEST(cancel_signal, destroying_a_bound_signal_leaves_the_operation_running) {
   std::error_code got;
   {
     auto sig = std::make_unique<overlap::cancel_signal>();
-    s.async_read_some(buf, [&](std::error_code ec, std::size_t) {
-      got = ec;
-      ++calls;
-    }, overlap::op_options{.cancel = sig.get()});
+    s.async_read_some(
+        buf,
+        [&](std::error_code ec, std::size_t) {
+          got = ec;
+          ++calls;
+        },
+        overlap::op_options{.cancel = sig.get()});
   }
   overlap_test::write_all_blocking(peer.get(), "x", 1);
   p.run();
@@ -215,11 +223,16 @@ TEST(cancel_signal, one_signal_can_serve_successive_operations) {
   overlap::timer t(p);
   overlap::cancel_signal sig;
   std::vector<std::error_code> results;
-  t.async_wait(0ms, [&](std::error_code ec) {
-    results.push_back(ec);
-    t.async_wait(1h, [&](std::error_code ec2) { results.push_back(ec2); }, overlap::op_options{.cancel = &sig});
-    p.post([&] { sig.emit(); });
-  }, overlap::op_options{.cancel = &sig});
+  t.async_wait(
+      0ms,
+      [&](std::error_code ec) {
+        results.push_back(ec);
+        t.async_wait(
+            1h, [&](std::error_code ec2) { results.push_back(ec2); },
+            overlap::op_options{.cancel = &sig});
+        p.post([&] { sig.emit(); });
+      },
+      overlap::op_options{.cancel = &sig});
   p.run();
   ASSERT_EQ(results.size(), 2u);
   EXPECT_FALSE(results[0]);

@@ -34,7 +34,8 @@ TEST_P(deadline, read_some_with_no_data_times_out) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   char buf[16];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token, short_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token, short_deadline); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();
@@ -46,7 +47,8 @@ TEST_P(deadline, receive_with_no_data_times_out) {
   overlap::proactor p;
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_receive(token, short_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_receive(token, short_deadline); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();
@@ -58,7 +60,8 @@ TEST_P(deadline, read_exact_that_times_out_reports_the_bytes_that_arrived) {
   overlap_test::write_all_blocking(peer.get(), "abc", 3);
   char buf[10];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read(buf, token, short_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read(buf, token, short_deadline); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();
@@ -72,7 +75,8 @@ TEST_P(deadline, read_that_finishes_first_reports_its_data) {
   overlap_test::write_all_blocking(peer.get(), "data", 4);
   char buf[16];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token, long_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token, long_deadline); });
   p.run();  // returns once the read is done: the deadline does not linger as work
   ASSERT_EQ(r.calls, 1);
   EXPECT_FALSE(r.ec) << r.ec.message();
@@ -84,7 +88,8 @@ TEST_P(deadline, receive_that_finishes_first_reports_its_data) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record r;
   r.then = [&] { s.consume(s.received().size()); };
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_receive(token, long_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_receive(token, long_deadline); });
   p.poll();
   overlap_test::write_all_blocking(peer.get(), "data", 4);
   p.run();
@@ -97,7 +102,8 @@ TEST_P(deadline, a_stream_stays_usable_after_a_receive_timed_out) {
   overlap::proactor p;
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record first;
-  overlap_test::start(GetParam(), p, first, [&](auto&& token) { return s.async_receive(token, short_deadline); });
+  overlap_test::start(GetParam(), p, first,
+                      [&](auto&& token) { return s.async_receive(token, short_deadline); });
   p.run();
   ASSERT_EQ(first.ec, overlap::errc::timed_out);
   overlap_test::write_all_blocking(peer.get(), "late", 4);
@@ -107,7 +113,8 @@ TEST_P(deadline, a_stream_stays_usable_after_a_receive_timed_out) {
     got.assign(s.received().data(), s.received().size());
     s.consume(got.size());
   };
-  overlap_test::start(GetParam(), p, second, [&](auto&& token) { return s.async_receive(token, long_deadline); });
+  overlap_test::start(GetParam(), p, second,
+                      [&](auto&& token) { return s.async_receive(token, long_deadline); });
   p.run();
   ASSERT_EQ(second.calls, 1);
   EXPECT_FALSE(second.ec);
@@ -118,7 +125,8 @@ TEST_P(deadline, accept_with_no_connection_times_out) {
   overlap::proactor p;
   overlap::tcp_acceptor acc(p, overlap_test::loopback(AF_INET));
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return acc.async_accept(token, short_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return acc.async_accept(token, short_deadline); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();
@@ -129,7 +137,8 @@ TEST_P(deadline, write_that_cannot_finish_times_out) {
   auto [s, peer] = overlap_test::stream_with_peer(p);  // the peer never reads
   const std::string big = overlap_test::pattern(32 << 20, 40);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_write(big, token, short_deadline); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_write(big, token, short_deadline); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();
@@ -145,8 +154,9 @@ TEST_P(deadline, sendfile_that_cannot_finish_times_out) {
   ::unlink(name);
   ASSERT_EQ(::ftruncate(file.get(), 32 << 20), 0);  // a sparse 32 MiB file
   op_record r;
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return s.async_sendfile(file.get(), 0, 32 << 20, token, short_deadline); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return s.async_sendfile(file.get(), 0, 32 << 20, token, short_deadline);
+  });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, overlap::errc::timed_out) << r.ec.message();

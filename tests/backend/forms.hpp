@@ -35,9 +35,12 @@ enum class form { callable, coroutine, handler_object };
 
 inline std::string form_name(const ::testing::TestParamInfo<form>& info) {
   switch (info.param) {
-    case form::callable: return "callable";
-    case form::coroutine: return "coroutine";
-    case form::handler_object: return "handler_object";
+    case form::callable:
+      return "callable";
+    case form::coroutine:
+      return "coroutine";
+    case form::handler_object:
+      return "handler_object";
   }
   return "unknown";
 }
@@ -92,17 +95,29 @@ struct op_record {
   }
 };
 
-inline void recorder::on_read_complete(std::error_code ec, std::size_t n) { r_.note(ec, n); }
-inline void recorder::on_write_complete(std::error_code ec, std::size_t n) { r_.note(ec, n); }
-inline void recorder::on_connect_complete(std::error_code ec) { r_.note(ec, std::size_t{0}); }
+inline void recorder::on_read_complete(std::error_code ec, std::size_t n) {
+  r_.note(ec, n);
+}
+inline void recorder::on_write_complete(std::error_code ec, std::size_t n) {
+  r_.note(ec, n);
+}
+inline void recorder::on_connect_complete(std::error_code ec) {
+  r_.note(ec, std::size_t{0});
+}
 inline void recorder::on_accept_complete(std::error_code ec, overlap::tcp_stream peer, bool) {
   r_.note(ec, std::move(peer));
 }
-inline void recorder::on_timer_complete(std::error_code ec) { r_.note(ec, std::size_t{0}); }
+inline void recorder::on_timer_complete(std::error_code ec) {
+  r_.note(ec, std::size_t{0});
+}
 
 // Records what a co_await returned.
-inline void note_value(op_record& r, overlap::io_result v) { r.note(v.ec, v.bytes); }
-inline void note_value(op_record& r, std::error_code ec) { r.note(ec, std::size_t{0}); }
+inline void note_value(op_record& r, overlap::io_result v) {
+  r.note(v.ec, v.bytes);
+}
+inline void note_value(op_record& r, std::error_code ec) {
+  r.note(ec, std::size_t{0});
+}
 inline void note_value(op_record& r, overlap::detail::accept_result::value_type v) {
   r.note(v.ec, std::move(v.peer));
 }

@@ -63,7 +63,8 @@ TEST_P(initiation, write_of_zero_bytes_completes_later) {
   overlap::proactor p;
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_write(std::span<const char>(), token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_write(std::span<const char>(), token); });
   expect_deferred(p, r);
   EXPECT_FALSE(r.ec);
 }
@@ -72,7 +73,8 @@ TEST_P(initiation, read_of_zero_bytes_completes_later) {
   overlap::proactor p;
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(std::span<char>(), token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(std::span<char>(), token); });
   expect_deferred(p, r);
   EXPECT_FALSE(r.ec);
   EXPECT_EQ(r.bytes, 0u);
@@ -84,7 +86,8 @@ TEST_P(initiation, read_on_a_closed_stream_completes_later) {
   s.close();
   char buf[4];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   expect_deferred(p, r);
   EXPECT_EQ(r.ec, std::errc::bad_file_descriptor);
 }
@@ -94,7 +97,8 @@ TEST_P(initiation, write_on_a_closed_stream_completes_later) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   s.close();
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_write(std::string_view("x"), token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_write(std::string_view("x"), token); });
   expect_deferred(p, r);
   EXPECT_EQ(r.ec, std::errc::bad_file_descriptor);
 }
@@ -118,7 +122,8 @@ TEST_P(initiation, sendfile_that_fits_the_socket_buffer_completes_later) {
   ::unlink(name);
   ASSERT_EQ(::write(file.get(), "small file", 10), 10);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_sendfile(file.get(), 0, 10, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_sendfile(file.get(), 0, 10, token); });
   expect_deferred(p, r);
   EXPECT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.bytes, 10u);

@@ -20,7 +20,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct counting_handler final : overlap::stream_handler, overlap::accept_handler, overlap::timer_handler {
+struct counting_handler final : overlap::stream_handler,
+                                overlap::accept_handler,
+                                overlap::timer_handler {
   int* calls;
   explicit counting_handler(int& c) : calls(&c) {}
   void on_read_complete(std::error_code, std::size_t) override { ++*calls; }
@@ -150,7 +152,8 @@ TEST(lifetime, a_stream_destroyed_with_a_read_in_flight_aborts_the_read) {
   int calls = 0;
   std::error_code got;
   auto buf = std::make_unique<char[]>(16);
-  auto [s0, peer] = overlap_test::stream_with_peer(p);  // the peer stays open: no eof races the abort
+  auto [s0, peer] =
+      overlap_test::stream_with_peer(p);  // the peer stays open: no eof races the abort
   {
     overlap::tcp_stream s = std::move(s0);
     s.async_read_some(std::span<char>(buf.get(), 16), [&](std::error_code ec, std::size_t) {

@@ -33,8 +33,8 @@ bool ensure_fd_limit(rlim_t needed) {
   return ::setrlimit(RLIMIT_NOFILE, &rl) == 0;
 }
 
-overlap::task<void> write_all_then_close(overlap::tcp_stream s, const std::string& data, std::error_code& ec,
-                                         std::size_t& written) {
+overlap::task<void> write_all_then_close(overlap::tcp_stream s, const std::string& data,
+                                         std::error_code& ec, std::size_t& written) {
   auto [e, n] = co_await s.async_write(data, overlap::use_awaitable);
   ec = e;
   written = n;
@@ -124,8 +124,8 @@ overlap::task<void> echo_session(overlap::tcp_stream s, echo_totals& totals) {
   ++totals.sessions_ended;
 }
 
-overlap::task<void> echo_client(overlap::proactor& p, overlap::endpoint ep, int id, echo_totals& totals,
-                                int clients, overlap::tcp_acceptor& acc) {
+overlap::task<void> echo_client(overlap::proactor& p, overlap::endpoint ep, int id,
+                                echo_totals& totals, int clients, overlap::tcp_acceptor& acc) {
   const std::string msg = "connection " + std::to_string(id) + " " + overlap_test::pattern(40, id);
   std::string reply(msg.size(), '\0');
   {
@@ -233,8 +233,9 @@ overlap::task<void> serve_receiver(overlap::tcp_stream s, int messages, std::siz
   }
   ++totals.ended;
   const int id = got.size() >= 8 ? std::atoi(got.substr(0, 8).c_str()) : -1;
-  if (end == overlap::errc::eof && id >= 0 && got.substr(std::min<std::size_t>(8, got.size())) ==
-                                                  client_stream(id, messages, message_size)) {
+  if (end == overlap::errc::eof && id >= 0 &&
+      got.substr(std::min<std::size_t>(8, got.size())) ==
+          client_stream(id, messages, message_size)) {
     ++totals.intact;
   } else {
     ++totals.broken;
@@ -259,7 +260,8 @@ TEST(load, tiny_buffer_ring_recovers_from_enobufs_without_dropping_connections) 
   });
   int done = 0, failed = 0;
   for (int i = 0; i < connections; ++i) {
-    overlap::spawn(p, send_messages(p, acc.local_endpoint(), i, messages, message_size, done, failed));
+    overlap::spawn(p,
+                   send_messages(p, acc.local_endpoint(), i, messages, message_size, done, failed));
   }
   p.run();
   EXPECT_EQ(failed, 0);

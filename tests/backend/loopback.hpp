@@ -124,7 +124,9 @@ inline void write_all_blocking(int fd, const void* data, std::size_t len) {
     len -= static_cast<std::size_t>(n);
   }
 }
-inline void write_all_blocking(int fd, const std::string& s) { write_all_blocking(fd, s.data(), s.size()); }
+inline void write_all_blocking(int fd, const std::string& s) {
+  write_all_blocking(fd, s.data(), s.size());
+}
 
 // Reads until end of stream; returns everything read.
 inline std::string read_to_eof_blocking(int fd) {

@@ -20,7 +20,9 @@ using overlap_test::op_record;
 class receive : public ::testing::TestWithParam<form> {};
 INSTANTIATE_TEST_SUITE_P(forms, receive, overlap_test::all_forms(), overlap_test::form_name);
 
-std::string as_string(std::span<const char> s) { return std::string(s.data(), s.size()); }
+std::string as_string(std::span<const char> s) {
+  return std::string(s.data(), s.size());
+}
 
 TEST_P(receive, receive_exposes_the_data_through_received_and_consume) {
   overlap::proactor p;
@@ -94,7 +96,8 @@ TEST_P(receive, receive_delivers_queued_data_before_eof) {
     }
     got += as_string(s.received());
     s.consume(s.received().size());
-    if (calls < 10) overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_receive(token); });
+    if (calls < 10)
+      overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_receive(token); });
   };
   overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_receive(token); });
   p.run();

@@ -22,7 +22,9 @@ TEST_P(signal_forms, a_raised_signal_completes_the_wait_with_its_number) {
   overlap::proactor p;
   overlap::signal_set signals(p, {SIGUSR1});
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) { return signals.async_wait(token); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) {
+    return signals.async_wait(token);
+  });
   p.poll();  // the wait is in flight
   ASSERT_EQ(r.calls, 0);
   ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
@@ -37,7 +39,9 @@ TEST_P(signal_forms, a_signal_raised_before_the_wait_is_not_lost) {
   overlap::signal_set signals(p, {SIGUSR2});
   ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);  // blocked by the set: stays pending
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) { return signals.async_wait(token); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) {
+    return signals.async_wait(token);
+  });
   p.run();
   ASSERT_EQ(r.calls, 1);
   ASSERT_FALSE(r.ec) << r.ec.message();
@@ -48,7 +52,9 @@ TEST_P(signal_forms, cancel_reports_operation_aborted) {
   overlap::proactor p;
   overlap::signal_set signals(p, {SIGUSR1});
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) { return signals.async_wait(token); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) -> decltype(signals.async_wait(token)) {
+    return signals.async_wait(token);
+  });
   p.poll();
   ASSERT_EQ(r.calls, 0);
   signals.cancel();
@@ -61,7 +67,8 @@ TEST(signal_set, two_signals_complete_two_waits_in_turn) {
   overlap::proactor p;
   overlap::signal_set signals(p, {SIGUSR1, SIGUSR2});
   std::vector<std::size_t> got;
-  std::function<void(std::error_code, std::size_t)> on_signal = [&](std::error_code ec, std::size_t sig) {
+  std::function<void(std::error_code, std::size_t)> on_signal = [&](std::error_code ec,
+                                                                    std::size_t sig) {
     ASSERT_FALSE(ec);
     got.push_back(sig);
     if (got.size() == 1) {

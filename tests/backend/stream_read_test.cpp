@@ -28,7 +28,8 @@ TEST_P(stream_read, read_some_delivers_the_bytes_available) {
   overlap_test::write_all_blocking(peer.get(), "hello", 5);
   char buf[64];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   ASSERT_FALSE(r.ec) << r.ec.message();
@@ -47,13 +48,14 @@ struct paced_writer {
   void next() {
     if (sent == data.size()) return;
     const std::size_t n = std::min(piece, data.size() - sent);
-    s.async_write(std::span<const char>(data.data() + sent, n), [this, n](std::error_code ec, std::size_t w) {
-      ASSERT_FALSE(ec) << ec.message();
-      ASSERT_EQ(w, n);
-      sent += n;
-      ++pieces;
-      t.async_wait(1ms, [this](std::error_code) { next(); });
-    });
+    s.async_write(std::span<const char>(data.data() + sent, n),
+                  [this, n](std::error_code ec, std::size_t w) {
+                    ASSERT_FALSE(ec) << ec.message();
+                    ASSERT_EQ(w, n);
+                    sent += n;
+                    ++pieces;
+                    t.async_wait(1ms, [this](std::error_code) { next(); });
+                  });
   }
 };
 
@@ -82,7 +84,8 @@ TEST_P(stream_read, read_some_reports_eof_when_the_peer_closes) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   char buf[64];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   peer.reset();
   p.run();
   ASSERT_EQ(r.calls, 1);
@@ -110,7 +113,8 @@ TEST_P(stream_read, read_reports_connection_reset_as_a_system_error) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   char buf[64];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   const linger abort_on_close{1, 0};  // close() sends RST
   ::setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
   peer.reset();
@@ -125,7 +129,8 @@ TEST_P(stream_read, read_on_a_closed_stream_reports_bad_file_descriptor) {
   s.close();
   char buf[8];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_EQ(r.ec, std::errc::bad_file_descriptor) << r.ec.message();
@@ -137,7 +142,8 @@ TEST_P(stream_read, close_aborts_a_pending_read) {
   auto [s, peer] = overlap_test::stream_with_peer(p);
   char buf[8];
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_read_some(buf, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_read_some(buf, token); });
   p.poll();  // the read is now in flight (the coroutine form starts from the loop)
   ASSERT_EQ(r.calls, 0);
   s.close();

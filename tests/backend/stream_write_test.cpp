@@ -23,7 +23,9 @@ using overlap_test::unique_fd;
 // Reads everything the peer sends until end of stream, on its own thread.
 class draining_peer {
  public:
-  explicit draining_peer(unique_fd fd) : fd_(std::move(fd)), thread_([this] { got_ = overlap_test::read_to_eof_blocking(fd_.get()); }) {}
+  explicit draining_peer(unique_fd fd)
+      : fd_(std::move(fd)),
+        thread_([this] { got_ = overlap_test::read_to_eof_blocking(fd_.get()); }) {}
   ~draining_peer() {
     if (thread_.joinable()) thread_.join();
   }
@@ -146,7 +148,8 @@ TEST_P(stream_write, write_to_a_reset_peer_reports_a_system_error_without_sigpip
   overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_write(data, token); });
   p.run();  // a SIGPIPE would kill the test binary here
   ASSERT_EQ(r.calls, 1);
-  EXPECT_TRUE(r.ec == std::errc::connection_reset || r.ec == std::errc::broken_pipe) << r.ec.message();
+  EXPECT_TRUE(r.ec == std::errc::connection_reset || r.ec == std::errc::broken_pipe)
+      << r.ec.message();
   EXPECT_EQ(r.ec.category(), std::system_category());
   EXPECT_LT(r.bytes, data.size());
 }
@@ -182,8 +185,9 @@ TEST_P(stream_write, sendfile_sends_a_file_range_byte_exact) {
   const std::size_t length = (2 << 20) + 4321;  // more than the socket buffer holds
   op_record r;
   r.then = [&] { s.close(); };
-  overlap_test::start(GetParam(), p, r,
-                      [&](auto&& token) { return s.async_sendfile(f.fd(), offset, length, token); });
+  overlap_test::start(GetParam(), p, r, [&](auto&& token) {
+    return s.async_sendfile(f.fd(), offset, length, token);
+  });
   p.run();
   ASSERT_EQ(r.calls, 1);
   ASSERT_FALSE(r.ec) << r.ec.message();
@@ -214,7 +218,8 @@ TEST_P(stream_write, async_shutdown_of_the_send_side_gives_the_peer_eof) {
   overlap::proactor p;
   auto [s, peer] = overlap_test::stream_with_peer(p);
   op_record r;
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_shutdown(SHUT_WR, token); });
+  overlap_test::start(GetParam(), p, r,
+                      [&](auto&& token) { return s.async_shutdown(SHUT_WR, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   EXPECT_FALSE(r.ec) << r.ec.message();

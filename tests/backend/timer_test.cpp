@@ -60,7 +60,8 @@ TEST_P(timer_forms, a_timer_can_wait_again_from_its_handler) {
   overlap::timer t(p);
   op_record r;
   r.then = [&] {
-    if (r.calls < 3) overlap_test::start(GetParam(), p, r, [&](auto&& token) { return t.async_wait(1ms, token); });
+    if (r.calls < 3)
+      overlap_test::start(GetParam(), p, r, [&](auto&& token) { return t.async_wait(1ms, token); });
   };
   overlap_test::start(GetParam(), p, r, [&](auto&& token) { return t.async_wait(1ms, token); });
   p.run();

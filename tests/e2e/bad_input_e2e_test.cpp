@@ -12,13 +12,18 @@ struct bad_request_case {
 };
 
 // gtest prints parameters in test listings: show the name, not raw bytes.
-void PrintTo(const bad_request_case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const bad_request_case& c, std::ostream* os) {
+  *os << c.name;
+}
 
-std::string long_target() { return "GET /" + std::string(6000, 'a') + " HTTP/1.1\r\nHost: localhost\r\n\r\n"; }
+std::string long_target() {
+  return "GET /" + std::string(6000, 'a') + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+}
 
 std::string large_header_block() {
   std::string r = "GET /file.txt HTTP/1.1\r\nHost: localhost\r\n";
-  for (int i = 0; i < 160; ++i) r += "X-Pad-" + std::to_string(i) + ": " + std::string(100, 'p') + "\r\n";
+  for (int i = 0; i < 160; ++i)
+    r += "X-Pad-" + std::to_string(i) + ": " + std::string(100, 'p') + "\r\n";
   return r + "\r\n";  // about 17 KiB of fields
 }
 
@@ -57,14 +62,15 @@ TEST_P(e2e_bad_request, gets_status_then_connection_closes) {
   // send is then expected and the response is still read.
   (void)client.send(GetParam().bytes);
   const auto r = client.read_response();
-  EXPECT_EQ(r.status, GetParam().status) << "request: " << GetParam().bytes.substr(0, 300)
-                                         << "\nresponse:\n" << r.head;
+  EXPECT_EQ(r.status, GetParam().status)
+      << "request: " << GetParam().bytes.substr(0, 300) << "\nresponse:\n"
+      << r.head;
   EXPECT_EQ(r.body.find("file-body"), std::string::npos) << "the file was served";
   const read_end end = client.read_until_end();
   EXPECT_EQ(end, read_end::closed) << "after the response the connection was " << to_string(end)
                                    << "; extra bytes: " << client.buffer().substr(0, 200);
-  EXPECT_TRUE(client.buffer().empty()) << "bytes after the error response: "
-                                       << client.buffer().substr(0, 200);
+  EXPECT_TRUE(client.buffer().empty())
+      << "bytes after the error response: " << client.buffer().substr(0, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(classes, e2e_bad_request, ::testing::ValuesIn(bad_requests()),
@@ -76,7 +82,8 @@ TEST(e2e_method, post_on_file_is_405_with_allow) {
   write_file(docroot / "file.txt", "file-body");
   server_process server(docroot.path());
   http_client client(server.port());
-  const auto r = client.request("POST /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nabcd");
+  const auto r =
+      client.request("POST /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nabcd");
   EXPECT_EQ(r.status, 405) << r.head;
   const auto allow = r.header("allow");
   ASSERT_TRUE(allow.has_value()) << r.head;

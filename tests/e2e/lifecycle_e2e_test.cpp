@@ -77,14 +77,15 @@ TEST(e2e_shutdown, sigterm_finishes_in_flight_download_and_exits_0) {
   download.socket().reset();  // done: the server need not linger for our close
 
   const exit_result exit = server.process().wait(exit_timeout);
-  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\nstderr:\n" << server.process().stderr_text();
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\nstderr:\n"
+                                  << server.process().stderr_text();
 
   if (parked) {
     set_timeout(parked->fd(), SO_RCVTIMEO, receive_timeout);
     const read_end end = parked->read_until_end();
     EXPECT_NE(end, read_end::timed_out);
-    EXPECT_TRUE(parked->buffer().empty()) << "a connection made after SIGTERM got: "
-                                          << parked->buffer().substr(0, 100);
+    EXPECT_TRUE(parked->buffer().empty())
+        << "a connection made after SIGTERM got: " << parked->buffer().substr(0, 100);
   }
 }
 
@@ -98,8 +99,7 @@ TEST(e2e_timeouts, partial_request_head_is_closed_after_header_timeout) {
   http_client client(server.port());  // SO_RCVTIMEO bounds the wait at 5 s
   ASSERT_TRUE(client.send("GET /file.txt HTTP/1.1\r\nHost: local"));
   const read_end end = client.read_until_end();
-  EXPECT_TRUE(end == read_end::closed || end == read_end::reset)
-      << "connection " << to_string(end);
+  EXPECT_TRUE(end == read_end::closed || end == read_end::reset) << "connection " << to_string(end);
   // Closing silently and answering 408 first are both acceptable.
   EXPECT_TRUE(client.buffer().empty() || client.buffer().rfind("HTTP/1.1 408", 0) == 0)
       << client.buffer().substr(0, 200);
@@ -115,15 +115,15 @@ TEST(e2e_timeouts, idle_keep_alive_connection_is_closed_after_keepalive_timeout)
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("connection"), "close");
   const read_end end = client.read_until_end();
-  EXPECT_TRUE(end == read_end::closed || end == read_end::reset)
-      << "connection " << to_string(end);
+  EXPECT_TRUE(end == read_end::closed || end == read_end::reset) << "connection " << to_string(end);
   EXPECT_TRUE(client.buffer().empty()) << client.buffer().substr(0, 200);
 }
 
 // ---------------------------------------------------------------- access log
 
 // Waits (bounded) until `path` holds a line containing `needle`; returns that line.
-std::optional<std::string> wait_for_log_line(const std::filesystem::path& path, std::string_view needle,
+std::optional<std::string> wait_for_log_line(const std::filesystem::path& path,
+                                             std::string_view needle,
                                              std::chrono::milliseconds limit = 5000ms) {
   std::optional<std::string> found;
   wait_until(
@@ -145,7 +145,8 @@ TEST(e2e_access_log, request_is_logged_in_combined_log_format) {
   temp_dir docroot, logs;
   write_file(docroot / "file.txt", std::string(1234, 'x'));
   const auto log_path = logs / "access.log";
-  server_process server(docroot.path(), {.access_log = log_path.string(), .threads = 2, .extra = {}});
+  server_process server(docroot.path(),
+                        {.access_log = log_path.string(), .threads = 2, .extra = {}});
   http_client client(server.port());
   const auto r = client.request(make_request(
       "GET", "/file.txt?q=1",
@@ -166,10 +167,13 @@ TEST(e2e_access_log, sighup_reopens_log_at_original_path) {
   write_file(docroot / "file.txt", "hello");
   const auto log_path = logs / "access.log";
   const auto rotated = logs / "access.log.1";
-  server_process server(docroot.path(), {.access_log = log_path.string(), .threads = 2, .extra = {}});
+  server_process server(docroot.path(),
+                        {.access_log = log_path.string(), .threads = 2, .extra = {}});
 
   http_client client(server.port());
-  ASSERT_EQ(client.request(make_request("GET", "/file.txt", "User-Agent: before-rotation\r\n")).status, 200);
+  ASSERT_EQ(
+      client.request(make_request("GET", "/file.txt", "User-Agent: before-rotation\r\n")).status,
+      200);
   ASSERT_TRUE(wait_for_log_line(log_path, "before-rotation").has_value()) << read_file(log_path);
 
   std::filesystem::rename(log_path, rotated);
@@ -183,10 +187,13 @@ TEST(e2e_access_log, sighup_reopens_log_at_original_path) {
   for (int i = 0; i < 20 && !line; ++i) {
     http_client fresh(server.port());
     const std::string agent = "after-rotation-" + std::to_string(i);
-    ASSERT_EQ(fresh.request(make_request("GET", "/file.txt", "User-Agent: " + agent + "\r\n")).status, 200);
+    ASSERT_EQ(
+        fresh.request(make_request("GET", "/file.txt", "User-Agent: " + agent + "\r\n")).status,
+        200);
     line = wait_for_log_line(log_path, agent, 1000ms);
   }
-  ASSERT_TRUE(line.has_value()) << "new file:\n" << read_file(log_path) << "\nrotated file:\n"
+  ASSERT_TRUE(line.has_value()) << "new file:\n"
+                                << read_file(log_path) << "\nrotated file:\n"
                                 << read_file(rotated);
   EXPECT_NE(line->find("\"GET /file.txt HTTP/1.1\" 200"), std::string::npos) << *line;
   EXPECT_EQ(read_file(log_path).find("before-rotation"), std::string::npos);
@@ -218,7 +225,8 @@ TEST(e2e_command_line, serve_help_exits_0_and_lists_flags) {
   const exit_result exit = child.wait(exit_timeout);
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
   const std::string text = read_file(out / "stdout") + child.stderr_text();
-  for (const char* flag : {"--port", "--threads", "--access-log", "--header-timeout", "--shutdown-grace"}) {
+  for (const char* flag :
+       {"--port", "--threads", "--access-log", "--header-timeout", "--shutdown-grace"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
   }
 }

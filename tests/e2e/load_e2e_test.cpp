@@ -87,8 +87,8 @@ TEST(e2e_load, clients_resetting_mid_download_do_not_disturb_full_downloads) {
         const std::size_t want = 1024 + static_cast<std::size_t>(i) * 4096;
         while (client.buffer().size() < want) {
           if (client.read_some(want - client.buffer().size()) <= 0) {
-            throw std::runtime_error("response ended after " + std::to_string(client.buffer().size()) +
-                                     " bytes");
+            throw std::runtime_error("response ended after " +
+                                     std::to_string(client.buffer().size()) + " bytes");
           }
         }
         reset_connection(client.socket());

@@ -78,8 +78,8 @@ class temp_dir {
  public:
   temp_dir() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/overlap-e2e-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/overlap-e2e-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::system_error(errno, std::system_category(), "mkdtemp");
     }
@@ -150,8 +150,8 @@ inline ::testing::AssertionResult same_bytes(std::string_view got, std::string_v
   const auto at = static_cast<std::size_t>(mismatch.first - got.begin());
   std::ostringstream msg;
   msg << "bodies differ: got " << got.size() << " bytes (fnv1a64 " << std::hex << fnv1a64(got)
-      << "), want " << std::dec << want.size() << " bytes (fnv1a64 " << std::hex
-      << fnv1a64(want) << std::dec << "), first difference at offset " << at;
+      << "), want " << std::dec << want.size() << " bytes (fnv1a64 " << std::hex << fnv1a64(want)
+      << std::dec << "), first difference at offset " << at;
   return ::testing::AssertionFailure() << msg.str();
 }
 
@@ -171,8 +171,8 @@ inline rlim_t raise_fd_limit(rlim_t wanted) {
 // ---------------------------------------------------------------- process
 
 struct exit_result {
-  bool exited = false;   // false: still running when the wait gave up
-  int status = -1;       // raw waitpid status
+  bool exited = false;  // false: still running when the wait gave up
+  int status = -1;      // raw waitpid status
   bool clean_exit(int code = 0) const {
     return exited && WIFEXITED(status) && WEXITSTATUS(status) == code;
   }
@@ -285,9 +285,8 @@ class child_process {
   // close. Returns whether it appeared.
   bool wait_for_stderr(std::string_view needle, std::chrono::milliseconds limit) const {
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, limit, [&] {
-      return stderr_.find(needle) != std::string::npos || stderr_closed_;
-    });
+    cv_.wait_for(lock, limit,
+                 [&] { return stderr_.find(needle) != std::string::npos || stderr_closed_; });
     return stderr_.find(needle) != std::string::npos;
   }
 
@@ -341,9 +340,9 @@ inline command_result run_overlap(std::vector<std::string> args) {
 }
 
 struct server_options {
-  std::string access_log = "off";     // FILE, "-" or "off"
+  std::string access_log = "off";  // FILE, "-" or "off"
   unsigned threads = 2;
-  std::vector<std::string> extra;     // further flags, e.g. {"--autoindex"}
+  std::vector<std::string> extra;  // further flags, e.g. {"--autoindex"}
 };
 
 // `overlap serve DIR --port 0 --threads N --access-log LOG EXTRA...`, started
@@ -370,8 +369,14 @@ class server_process {
  private:
   static std::vector<std::string> make_argv(const std::filesystem::path& docroot,
                                             const server_options& o) {
-    std::vector<std::string> argv{overlap_binary, "serve", docroot.string(), "--port", "0",
-                                  "--threads", std::to_string(o.threads), "--access-log",
+    std::vector<std::string> argv{overlap_binary,
+                                  "serve",
+                                  docroot.string(),
+                                  "--port",
+                                  "0",
+                                  "--threads",
+                                  std::to_string(o.threads),
+                                  "--access-log",
                                   o.access_log};
     argv.insert(argv.end(), o.extra.begin(), o.extra.end());
     return argv;
@@ -464,10 +469,14 @@ enum class read_end { closed, reset, timed_out, error };
 
 inline const char* to_string(read_end e) {
   switch (e) {
-    case read_end::closed: return "closed (EOF)";
-    case read_end::reset: return "reset";
-    case read_end::timed_out: return "timed out (still open)";
-    case read_end::error: return "error";
+    case read_end::closed:
+      return "closed (EOF)";
+    case read_end::reset:
+      return "reset";
+    case read_end::timed_out:
+      return "timed out (still open)";
+    case read_end::error:
+      return "error";
   }
   return "?";
 }
@@ -488,8 +497,8 @@ struct http_response {
     return std::nullopt;
   }
   std::size_t header_count(std::string_view name) const {
-    return static_cast<std::size_t>(
-        std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; }));
+    return static_cast<std::size_t>(std::count_if(headers.begin(), headers.end(),
+                                                  [&](const auto& h) { return h.first == name; }));
   }
 };
 
@@ -523,7 +532,8 @@ class http_client {
     if (head_only || r.status == 304 || r.status == 204 || (r.status >= 100 && r.status < 200)) {
       return r;
     }
-    if (const auto te = r.header("transfer-encoding"); te && lower(*te).find("chunked") != std::string::npos) {
+    if (const auto te = r.header("transfer-encoding");
+        te && lower(*te).find("chunked") != std::string::npos) {
       read_chunked(r.body);
     } else if (const auto cl = r.header("content-length")) {
       const std::size_t n = std::stoull(*cl);
@@ -580,8 +590,8 @@ class http_client {
     if (n > 0) return;
     std::string why = n == 0 ? "connection closed" : std::strerror(last_errno_);
     throw std::runtime_error(std::string("while reading ") + what + ": " + why +
-                             " (received so far: " + std::to_string(buffer_.size()) + " bytes: " +
-                             buffer_.substr(0, 200) + ")");
+                             " (received so far: " + std::to_string(buffer_.size()) +
+                             " bytes: " + buffer_.substr(0, 200) + ")");
   }
 
   void parse_head(http_response& r) {

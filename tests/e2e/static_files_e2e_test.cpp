@@ -49,8 +49,9 @@ TEST_P(e2e_body, head_returns_get_headers_without_body) {
     std::sort(headers.begin(), headers.end());
     return headers;
   };
-  EXPECT_EQ(without_date(head.headers), without_date(get.headers))
-      << "GET head:\n" << get.head << "HEAD head:\n" << head.head;
+  EXPECT_EQ(without_date(head.headers), without_date(get.headers)) << "GET head:\n"
+                                                                   << get.head << "HEAD head:\n"
+                                                                   << head.head;
   // Had HEAD sent a body, it would be read here in place of the next status line.
   const auto after = client.request(make_request("GET", "/file.bin"));
   EXPECT_EQ(after.status, 200);
@@ -84,7 +85,8 @@ TEST(e2e_connection, keep_alive_serves_several_requests_on_one_connection) {
 
 TEST(e2e_connection, pipelined_requests_are_answered_in_order) {
   temp_dir docroot;
-  const std::string a = random_bytes(1024, 21), b = random_bytes(1 << 20, 22), c = random_bytes(3, 23);
+  const std::string a = random_bytes(1024, 21), b = random_bytes(1 << 20, 22),
+                    c = random_bytes(3, 23);
   write_file(docroot / "a.bin", a);
   write_file(docroot / "b.bin", b);
   write_file(docroot / "c.bin", c);
@@ -225,11 +227,13 @@ TEST(e2e_conditional, if_none_match_with_current_etag_is_304) {
   ASSERT_EQ(first.status, 200);
   const auto etag = first.header("etag");
   ASSERT_TRUE(etag.has_value()) << first.head;
-  const auto again = client.request(make_request("GET", "/page.bin", "If-None-Match: " + *etag + "\r\n"));
+  const auto again =
+      client.request(make_request("GET", "/page.bin", "If-None-Match: " + *etag + "\r\n"));
   EXPECT_EQ(again.status, 304) << again.head;
   EXPECT_EQ(again.header("etag"), etag);
   // No body was sent: the connection carries on with the next response.
-  const auto other = client.request(make_request("GET", "/page.bin", "If-None-Match: \"other\"\r\n"));
+  const auto other =
+      client.request(make_request("GET", "/page.bin", "If-None-Match: \"other\"\r\n"));
   EXPECT_EQ(other.status, 200);
   EXPECT_TRUE(same_bytes(other.body, site.content));
 }
@@ -250,8 +254,8 @@ TEST(e2e_conditional, if_modified_since_after_last_modified_is_304) {
   dated_site site;
   server_process server(site.docroot.path());
   http_client client(server.port());
-  const auto r = client.request(
-      make_request("GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime + one_day) + "\r\n"));
+  const auto r = client.request(make_request(
+      "GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime + one_day) + "\r\n"));
   EXPECT_EQ(r.status, 304) << r.head;
 }
 
@@ -259,8 +263,8 @@ TEST(e2e_conditional, if_modified_since_before_last_modified_is_200) {
   dated_site site;
   server_process server(site.docroot.path());
   http_client client(server.port());
-  const auto r = client.request(
-      make_request("GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime - one_day) + "\r\n"));
+  const auto r = client.request(make_request(
+      "GET", "/page.bin", "If-Modified-Since: " + http_date(file_mtime - one_day) + "\r\n"));
   EXPECT_EQ(r.status, 200) << r.head;
   EXPECT_TRUE(same_bytes(r.body, site.content));
 }
@@ -277,7 +281,8 @@ class e2e_range : public ::testing::TestWithParam<std::size_t> {
   http_response get_range(std::string_view range) {
     server_.emplace(docroot.path());
     http_client client(server_->port());
-    return client.request(make_request("GET", "/data.bin", "Range: " + std::string(range) + "\r\n"));
+    return client.request(
+        make_request("GET", "/data.bin", "Range: " + std::string(range) + "\r\n"));
   }
   std::string n() const { return std::to_string(content.size()); }
 

@@ -28,7 +28,9 @@ struct traversal_case {
 };
 
 // gtest prints parameters in test listings: show the name, not raw bytes.
-void PrintTo(const traversal_case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const traversal_case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<traversal_case> traversal_targets() {
   return {
@@ -62,8 +64,8 @@ TEST_P(e2e_traversal, is_refused_without_leaking_the_file) {
   // Read everything the server sends for this request, whatever its framing.
   const read_end end = client.read_until_end();
   const std::string& got = client.buffer();
-  EXPECT_EQ(got.find(secret_marker), std::string::npos)
-      << "request: " << request << "leaked:\n" << got.substr(0, 500);
+  EXPECT_EQ(got.find(secret_marker), std::string::npos) << "request: " << request << "leaked:\n"
+                                                        << got.substr(0, 500);
   ASSERT_GE(got.size(), 12u) << "no response (" << to_string(end) << ") to " << request;
   ASSERT_EQ(got.rfind("HTTP/1.1 ", 0), 0u) << got.substr(0, 200);
   const int status = std::stoi(got.substr(9, 3));

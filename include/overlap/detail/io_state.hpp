@@ -53,7 +53,7 @@ struct io_state {
   bool multishot_cancelling = false;
   bool ring_dry = false;  // the last multishot ended with ENOBUFS: spill once
   bool peer_eof = false;
-  int recv_error = 0;              // -errno that ended the receive side
+  int recv_error = 0;                // -errno that ended the receive side
   io_op* pending_receive = nullptr;  // a receive waiting for data
 
   // Private buffer used when the shared ring ran dry (ENOBUFS) and a receive is

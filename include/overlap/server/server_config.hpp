@@ -37,11 +37,11 @@ inline constexpr std::chrono::milliseconds housekeeping_period_ms = 250ms;
 inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
 
 struct server_config {
-  std::string docroot;                 // directory to serve
+  std::string docroot;  // directory to serve
   std::string bind = "127.0.0.1";
   unsigned port = default_port;
   unsigned threads = 1;
-  std::string access_log = "-";        // a path, "-" (stdout) or "off"
+  std::string access_log = "-";  // a path, "-" (stdout) or "off"
   std::chrono::milliseconds header_timeout_ms = default_header_timeout_ms;
   std::chrono::milliseconds keepalive_timeout_ms = default_keepalive_timeout_ms;
   std::chrono::milliseconds send_timeout_ms = default_send_timeout_ms;

@@ -6,15 +6,19 @@
 
 namespace overlap::detail {
 
-buffer_ring::~buffer_ring() { reset(); }
+buffer_ring::~buffer_ring() {
+  reset();
+}
 
 int buffer_ring::setup(io_uring& ring, unsigned count, unsigned size, std::uint16_t group) {
   if (count == 0 || (count & (count - 1)) != 0 || count > 32768 || size == 0) return -EINVAL;
   ring_bytes_ = count * sizeof(io_uring_buf);
-  void* r = ::mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  void* r =
+      ::mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (r == MAP_FAILED) return -errno;
   base_bytes_ = std::size_t{count} * size;
-  void* b = ::mmap(nullptr, base_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  void* b =
+      ::mmap(nullptr, base_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (b == MAP_FAILED) {
     const int e = errno;
     ::munmap(r, ring_bytes_);

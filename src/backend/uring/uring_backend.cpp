@@ -34,8 +34,9 @@ bool has_deadline(const io_op& op) noexcept {
 std::system_error setup_error(int negative_errno, const std::string& what) {
   std::string hint;
   if (negative_errno == -EPERM || negative_errno == -EACCES) {
-    hint = " (io_uring is disabled: see /proc/sys/kernel/io_uring_disabled or the container's "
-           "seccomp profile)";
+    hint =
+        " (io_uring is disabled: see /proc/sys/kernel/io_uring_disabled or the container's "
+        "seccomp profile)";
   } else if (negative_errno == -ENOSYS) {
     hint = " (this kernel has no io_uring)";
   } else if (negative_errno == -ENOMEM) {
@@ -78,12 +79,18 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
     throw setup_error(-ENOSYS, "probe");
   }
   const std::pair<int, const char*> required[] = {
-      {IORING_OP_ACCEPT, "ACCEPT"},       {IORING_OP_CONNECT, "CONNECT"},
-      {IORING_OP_RECV, "RECV"},           {IORING_OP_SEND, "SEND"},
-      {IORING_OP_SENDMSG, "SENDMSG"},     {IORING_OP_TIMEOUT, "TIMEOUT"},
-      {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
-      {IORING_OP_CLOSE, "CLOSE"},         {IORING_OP_SHUTDOWN, "SHUTDOWN"},
-      {IORING_OP_POLL_ADD, "POLL_ADD"},   {IORING_OP_READ, "READ"},
+      {IORING_OP_ACCEPT, "ACCEPT"},
+      {IORING_OP_CONNECT, "CONNECT"},
+      {IORING_OP_RECV, "RECV"},
+      {IORING_OP_SEND, "SEND"},
+      {IORING_OP_SENDMSG, "SENDMSG"},
+      {IORING_OP_TIMEOUT, "TIMEOUT"},
+      {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"},
+      {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+      {IORING_OP_CLOSE, "CLOSE"},
+      {IORING_OP_SHUTDOWN, "SHUTDOWN"},
+      {IORING_OP_POLL_ADD, "POLL_ADD"},
+      {IORING_OP_READ, "READ"},
   };
   for (const auto& [opcode, opname] : required) {
     if (!io_uring_opcode_supported(probe, opcode)) {
@@ -110,7 +117,9 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
   arm_wake();
 }
 
-uring_backend::~uring_backend() { shutdown(); }
+uring_backend::~uring_backend() {
+  shutdown();
+}
 
 void uring_backend::shutdown() noexcept {
   if (ring_ready_) {
@@ -163,7 +172,9 @@ void uring_backend::wake() noexcept {
   if (wake_fd_ >= 0) (void)::eventfd_write(wake_fd_, 1);
 }
 
-void uring_backend::post(io_op& op, int res) noexcept { owner_.post_completion(op, res); }
+void uring_backend::post(io_op& op, int res) noexcept {
+  owner_.post_completion(op, res);
+}
 
 void uring_backend::start(io_op& op) {
   if (op.kind != op_kind::timer && op.sock == nullptr) {
@@ -703,7 +714,8 @@ void uring_backend::ensure_receiving(io_state& s) {
   // this stream makes progress; the next receive tries the ring again.
   s.ring_dry = false;
   ++stats_.spill_receives;
-  const unsigned size = buffers_.enabled() ? buffers_.buffer_size() : owner_.options().recv_buffer_size;
+  const unsigned size =
+      buffers_.enabled() ? buffers_.buffer_size() : owner_.options().recv_buffer_size;
   s.spill.reset(new char[size]);
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_recv(sqe, s.fd, s.spill.get(), size, 0);
@@ -807,7 +819,9 @@ std::size_t uring_backend::reap(std::size_t max) {
   while (total < max && !owner_.stopped()) {
     unsigned head;
     io_uring_cqe* cqe = nullptr;
-    io_uring_for_each_cqe(&ring_, head, cqe) { break; }
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      break;
+    }
     if (cqe == nullptr) {
       if (!io_uring_cq_has_overflow(&ring_)) break;
       // Completions the kernel could not post are waiting in its overflow

@@ -33,7 +33,8 @@ TEST(endpoint, localhost_means_ipv4_loopback) {
 }
 
 TEST(endpoint, rejects_text_that_is_not_a_numeric_address) {
-  for (const char* text : {"", "example.com", "1.2.3", "256.1.1.1", "[::1", "::g", "127.0.0.1:80"}) {
+  for (const char* text :
+       {"", "example.com", "1.2.3", "256.1.1.1", "[::1", "::g", "127.0.0.1:80"}) {
     EXPECT_FALSE(overlap::endpoint::parse(text, 80)) << '"' << text << '"';
   }
 }
