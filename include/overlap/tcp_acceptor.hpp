@@ -25,6 +25,9 @@ struct acceptor_options {
   bool reuse_address = true;
   bool reuse_port = false;  // SO_REUSEPORT: one listener per proactor/thread
   bool v6_only = false;
+  // TCP_NODELAY on the listener: Linux copies it to every accepted socket,
+  // which saves a setsockopt per connection.
+  bool no_delay = false;
 };
 
 namespace detail {

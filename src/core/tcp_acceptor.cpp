@@ -1,6 +1,7 @@
 #include "overlap/tcp_acceptor.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +33,9 @@ int tcp_acceptor::open_listener(const endpoint& ep, acceptor_options o) {
   if (ep.family() == AF_INET6) {
     const int v6only = o.v6_only ? 1 : 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+  }
+  if (o.no_delay && ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+    fail("setsockopt(TCP_NODELAY)");
   }
   if (::bind(fd, ep.data(), ep.size()) != 0) fail(("bind " + ep.to_string()).c_str());
   if (::listen(fd, o.backlog) != 0) fail("listen");

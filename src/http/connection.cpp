@@ -36,9 +36,8 @@ connection::connection(const connection_context& context)
     : ctx_(context),
       parser_(context.config.limits),
       slots_(std::max<std::size_t>(1, context.config.max_pipelined_responses)) {
-  for (auto& s : slots_) {
-    s.plan.head.reserve(initial_head_bytes);
-  }
+  // Head buffers are reserved when a slot is first used (push_slot), so a
+  // connection that never pipelines pays for one buffer, not sixteen.
   path_.reserve(256);
   fields_.reserve(64);
 }
@@ -47,6 +46,7 @@ connection::slot_state& connection::push_slot(const request* r, bool close_after
   slot_state& s = slot(count_);
   ++count_;
   response_plan& p = s.plan;
+  if (p.head.capacity() < initial_head_bytes) p.head.reserve(initial_head_bytes);
   p.head.clear();
   p.body = body_kind::none;
   p.memory = {};

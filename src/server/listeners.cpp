@@ -11,6 +11,7 @@ listener_set open_listeners(const endpoint& ep, unsigned count) {
   listener_set set;
   acceptor_options o;
   o.reuse_port = count > 1;
+  o.no_delay = true;  // inherited by accepted sockets: no setsockopt per connection
   try {
     set.fds.push_back(tcp_acceptor::open_listener(ep, o));
     sockaddr_storage ss{};

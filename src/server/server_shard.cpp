@@ -54,7 +54,6 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     accept_backoff_.async_wait(accept_backoff_ms, backoff_handler_);
     return;
   }
-  (void)peer.set_no_delay(true);
   sessions_.emplace_front(*this, std::move(peer));
   sessions_.front().start(sessions_.begin());
   if (sessions_.size() >= max_connections_ && accepting_) {

@@ -197,6 +197,25 @@ TEST(accept, accept_on_a_closed_acceptor_reports_bad_file_descriptor) {
   EXPECT_EQ(got, std::errc::bad_file_descriptor);
 }
 
+// acceptor_options::no_delay relies on Linux copying TCP_NODELAY from the
+// listener to accepted sockets; the servers skip a setsockopt per connection.
+TEST(accept, no_delay_on_the_listener_is_inherited_by_accepted_streams) {
+  overlap::proactor p;
+  overlap::acceptor_options o;
+  o.no_delay = true;
+  overlap::tcp_acceptor acc(p, overlap_test::loopback(AF_INET), o);
+  overlap::tcp_stream client(p);
+  client.async_connect(acc.local_endpoint(), [](std::error_code) {});
+  int nodelay = -1;
+  acc.async_accept([&](std::error_code ec, overlap::tcp_stream s) {
+    ASSERT_FALSE(ec);
+    socklen_t len = sizeof(nodelay);
+    ASSERT_EQ(::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  });
+  p.run();
+  EXPECT_EQ(nodelay, 1);
+}
+
 TEST(accept, binding_a_port_in_use_throws) {
   overlap::proactor p;
   overlap::tcp_acceptor first(p, overlap_test::loopback(AF_INET));
