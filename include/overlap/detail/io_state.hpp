@@ -61,6 +61,7 @@ struct io_state {
   std::unique_ptr<char[]> spill;
   std::uint32_t spill_len = 0;
   std::uint32_t spill_off = 0;
+  bool spill_in_flight = false;
 
   // Operations waiting for the socket to become writable (sendfile).
   io_op* pending_sendfile = nullptr;
