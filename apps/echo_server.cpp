@@ -72,7 +72,7 @@ class echo_shard final : public accept_handler, public timer_handler {
       backoff_.async_wait(accept_backoff, *this);
       return;
     }
-      sessions_.emplace_front(*this, std::move(peer));
+    sessions_.emplace_front(*this, std::move(peer));
     sessions_.front().start(sessions_.begin());
     if (!more) start();
   }
