@@ -89,6 +89,44 @@ TEST(e2e_shutdown, sigterm_finishes_in_flight_download_and_exits_0) {
   }
 }
 
+// A stopped server releases its port at once: a restart on the same port
+// binds. (A multishot accept cancelled at exit once kept the listening socket
+// alive in the kernel after the process was gone, now and then.) Several
+// stop/start rounds, since the failure depended on timing.
+void expect_restart_binds_same_port(bool serve_a_request) {
+  temp_dir docroot;
+  write_file(docroot / "a.txt", "a");
+  std::uint16_t port = 0;
+  for (int round = 0; round < 4; ++round) {
+    child_process server({overlap_binary, "serve", docroot.path().string(), "--port",
+                          std::to_string(port), "--threads", "1", "--access-log", "off"});
+    constexpr std::string_view marker = "listening on 127.0.0.1:";
+    const bool listening = server.wait_for_stderr(marker, startup_timeout);
+    EXPECT_TRUE(listening) << "round " << round << ": " << server.stderr_text();
+    if (listening) {
+      const std::string text = server.stderr_text();
+      port = static_cast<std::uint16_t>(std::stoul(text.substr(text.find(marker) + marker.size())));
+      if (serve_a_request || round == 3) {
+        http_client c(port);
+        ASSERT_TRUE(c.send(make_request("GET", "/a.txt", "Connection: close\r\n")));
+        EXPECT_EQ(c.read_response().status, 200);
+      }
+    }
+    ASSERT_TRUE(server.signal(SIGTERM));
+    const exit_result r = server.wait(exit_timeout);
+    EXPECT_TRUE(r.clean_exit()) << "round " << round << ": " << r.describe();
+    if (!listening) break;
+  }
+}
+
+TEST(e2e_shutdown, restart_binds_same_port_after_idle_server_stops) {
+  expect_restart_binds_same_port(false);
+}
+
+TEST(e2e_shutdown, restart_binds_same_port_after_serving_stops) {
+  expect_restart_binds_same_port(true);
+}
+
 // ---------------------------------------------------------------- timeouts
 
 TEST(e2e_timeouts, partial_request_head_is_closed_after_header_timeout) {

@@ -124,6 +124,18 @@ void uring_backend::shutdown() noexcept {
     reg.timeout.tv_sec = 1;
     (void)io_uring_submit(&ring_);
     (void)io_uring_register_sync_cancel(&ring_, &reg);
+    // With DEFER_TASKRUN a cancelled request is only finished (and drops its
+    // file references) when this task runs the ring's local work, which
+    // happens in io_uring_enter. Without this, a cancelled multishot accept
+    // could keep its listening socket open after the process exits, so a
+    // restarted server would fail to bind. Discard the CQEs: the operations
+    // are being torn down.
+    for (int round = 0; round < 4; ++round) {
+      (void)io_uring_get_events(&ring_);
+      const unsigned ready = io_uring_cq_ready(&ring_);
+      if (ready == 0) break;
+      io_uring_cq_advance(&ring_, ready);
+    }
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
   }
