@@ -50,6 +50,7 @@ struct io_state {
   std::uint32_t rq_head_offset = 0;
   std::uint32_t rq_count = 0;  // buffers queued
   bool multishot_armed = false;
+  bool received_once = false;  // the first receive is single-shot (see ensure_receiving)
   bool multishot_cancelling = false;
   bool ring_dry = false;  // the last multishot ended with ENOBUFS: spill once
   bool peer_eof = false;

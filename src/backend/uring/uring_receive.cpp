@@ -136,7 +136,18 @@ void uring_backend::ensure_receiving(io_state& s) {
   // and again (tens of thousands of ENOBUFS completions in the load test).
   if (buffers_.enabled() && buffers_.available() > 0 && !s.ring_dry) {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+    // The first receive of a stream is single-shot: a connection that makes
+    // one exchange and closes (HTTP with Connection: close) then has no
+    // armed receive to cancel at close, which saves a cancellation and its
+    // two completions. From the second receive on it is multishot. Both
+    // complete through multishot_op; a single-shot one simply ends without
+    // IORING_CQE_F_MORE.
+    if (s.received_once) {
+      io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+    } else {
+      io_uring_prep_recv(sqe, s.fd, nullptr, 0, 0);
+      s.received_once = true;
+    }
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers_.group();
     io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.multishot_op));
