@@ -121,7 +121,7 @@ int run_echo_server(const echo_config& config) {
   }
   listener_set listeners;
   try {
-    listeners = open_listeners(*ep, config.threads);
+    listeners = open_listeners(*ep, config.threads, /*defer_accept_seconds=*/0);
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap echo: %s\n", e.what());
     return 1;

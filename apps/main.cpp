@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
       ->add_option("--mime-types", serve.http.site.mime_types_path,
                    "mime.types file (empty: built-in table)")
       ->capture_default_str();
+  bool no_defer_accept = false;
+  serve_cmd->add_flag("--no-defer-accept", no_defer_accept,
+                      "Accept each connection at once, not when its first bytes arrive");
   serve_cmd->add_flag("--autoindex", serve.http.site.autoindex,
                       "List directories without an index");
   serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
     serve.keepalive_timeout_ms = seconds_to_ms(keepalive_timeout_s);
     serve.send_timeout_ms = seconds_to_ms(send_timeout_s);
     serve.shutdown_grace_ms = seconds_to_ms(grace_s);
+    serve.defer_accept = !no_defer_accept;
     serve.http.site.index_names.clear();
     for (const auto& name : CLI::detail::split(index_names, ',')) {
       if (name.empty() || name.find('/') != std::string::npos) {

@@ -28,6 +28,10 @@ struct acceptor_options {
   // TCP_NODELAY on the listener: Linux copies it to every accepted socket,
   // which saves a setsockopt per connection.
   bool no_delay = false;
+  // TCP_DEFER_ACCEPT: the kernel completes a connection only once its first
+  // data arrives (or after about this many seconds), so accept and the first
+  // receive find each other in one wake-up. 0 leaves it off.
+  int defer_accept_seconds = 0;
 };
 
 namespace detail {

@@ -37,6 +37,11 @@ int tcp_acceptor::open_listener(const endpoint& ep, acceptor_options o) {
   if (o.no_delay && ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
     fail("setsockopt(TCP_NODELAY)");
   }
+  if (o.defer_accept_seconds > 0 &&
+      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &o.defer_accept_seconds,
+                   sizeof(o.defer_accept_seconds)) != 0) {
+    fail("setsockopt(TCP_DEFER_ACCEPT)");
+  }
   if (::bind(fd, ep.data(), ep.size()) != 0) fail(("bind " + ep.to_string()).c_str());
   if (::listen(fd, o.backlog) != 0) fail("listen");
   return fd;

@@ -7,11 +7,12 @@
 
 namespace overlap::server {
 
-listener_set open_listeners(const endpoint& ep, unsigned count) {
+listener_set open_listeners(const endpoint& ep, unsigned count, int defer_accept_seconds) {
   listener_set set;
   acceptor_options o;
   o.reuse_port = count > 1;
   o.no_delay = true;  // inherited by accepted sockets: no setsockopt per connection
+  o.defer_accept_seconds = defer_accept_seconds;
   try {
     set.fds.push_back(tcp_acceptor::open_listener(ep, o));
     sockaddr_storage ss{};

@@ -14,6 +14,7 @@ struct listener_set {
 };
 
 // Throws std::system_error (with the address in the message) on failure.
-listener_set open_listeners(const endpoint& ep, unsigned count);
+// defer_accept_seconds > 0 sets TCP_DEFER_ACCEPT (see acceptor_options).
+listener_set open_listeners(const endpoint& ep, unsigned count, int defer_accept_seconds);
 
 }  // namespace overlap::server

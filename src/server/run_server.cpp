@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -64,7 +66,12 @@ int run_server(const server_config& config) {
   }
   listener_set listeners;
   try {
-    listeners = open_listeners(*ep, config.threads);
+    // The kernel holds a silent connection for about the header timeout.
+    const auto defer_s = std::chrono::ceil<std::chrono::seconds>(config.header_timeout_ms).count();
+    listeners = open_listeners(*ep, config.threads,
+                               config.defer_accept ? static_cast<int>(std::max<long long>(
+                                                         1, std::min<long long>(defer_s, 3600)))
+                                                   : 0);
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap serve: %s\n", e.what());
     return 1;

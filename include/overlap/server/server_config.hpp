@@ -25,6 +25,11 @@ inline constexpr std::chrono::milliseconds default_shutdown_grace_ms = 10s;
 // After a response that closes the connection, unread input is drained for at
 // most this long so the client sees the response rather than a reset.
 inline constexpr std::chrono::milliseconds default_linger_ms = 2s;
+// TCP_DEFER_ACCEPT: a connection reaches the server with its first request
+// bytes (one wake-up instead of two); one that sends nothing stays with the
+// kernel for about the header timeout and is then handed over (and closed by
+// the header timeout) or dropped. Off: every connection is accepted at once.
+inline constexpr bool default_defer_accept = true;
 // Connections across all threads; past it, accepting pauses.
 inline constexpr unsigned default_max_connections = 10000;
 // Access-log bytes buffered per thread before a write is started, and the
@@ -48,6 +53,7 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace_ms = default_shutdown_grace_ms;
   std::chrono::milliseconds linger_ms = default_linger_ms;
   unsigned max_connections = default_max_connections;
+  bool defer_accept = default_defer_accept;
   http::http_config http;
 };
 
