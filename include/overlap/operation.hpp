@@ -46,11 +46,15 @@ enum class op_kind : std::uint8_t {
 
 const char* to_string(op_kind kind) noexcept;
 
-// Per-operation options: a deadline (linked timeout, reports errc::timed_out)
-// and a cancellation signal (reports errc::operation_aborted).
+// Per-operation options: a deadline (linked timeout, reports errc::timed_out),
+// a cancellation signal (reports errc::operation_aborted) and, for
+// async_write/async_writev, `more`: the caller sends more at once, or closes,
+// so a partial segment may wait for it (MSG_MORE) and leave with the next
+// bytes or with the FIN, instead of as a packet of its own.
 struct op_options {
   std::chrono::nanoseconds timeout{0};  // 0 = no deadline
   cancel_signal* cancel = nullptr;
+  bool more = false;
 };
 
 namespace detail {

@@ -303,6 +303,28 @@ std::size_t connection::gather(std::span<iovec> out) const noexcept {
   return n;
 }
 
+bool connection::more_after_gather(std::size_t gathered_iovecs) const noexcept {
+  if (input_closed_) return true;  // the connection closes once the queue is sent
+  // Walk the queue as gather() does and see where it stopped.
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < count_; ++i) {
+    const response_plan& p = slot(i).plan;
+    std::uint64_t skip = i == 0 ? sent_ : 0;
+    if (skip < p.head.size()) {
+      ++n;
+      skip = 0;
+    } else {
+      skip -= p.head.size();
+    }
+    // A file body follows its head (an empty one ends gather() all the same,
+    // so what comes after it counts as not gathered).
+    if (p.body == body_kind::file && p.file.length > 0) return true;
+    if (p.body == body_kind::memory && skip < p.memory.size()) ++n;
+    if (n > gathered_iovecs) return true;  // gather() ran out of iovecs
+  }
+  return false;
+}
+
 std::optional<file_range> connection::next_file_body() const noexcept {
   if (count_ == 0) {
     return std::nullopt;

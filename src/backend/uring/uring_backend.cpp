@@ -233,7 +233,7 @@ void uring_backend::start(io_op& op) {
 void uring_backend::submit_op(io_op& op) {
   const bool linked = has_deadline(op);
   io_uring_sqe* sqe = get_sqe(linked ? 2 : 1);
-  constexpr int send_flags = MSG_NOSIGNAL | MSG_WAITALL;
+  const int send_flags = MSG_NOSIGNAL | MSG_WAITALL | (op.options.more ? MSG_MORE : 0);
   switch (op.kind) {
     case op_kind::accept:
       io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
