@@ -83,6 +83,41 @@ TEST(e2e_connection, keep_alive_serves_several_requests_on_one_connection) {
   }
 }
 
+// With TCP_DEFER_ACCEPT (the default) the kernel hands a connection over
+// when its first bytes arrive: a client that waits before sending is still
+// served. --no-defer-accept turns it off; both must serve the same bytes,
+// including a Connection: close response (sent with MSG_MORE, then the FIN).
+class e2e_accept_mode : public ::testing::TestWithParam<bool> {};
+
+TEST_P(e2e_accept_mode, late_first_request_and_connection_close_are_served) {
+  const bool defer = GetParam();
+  temp_dir docroot;
+  const std::string small = random_bytes(100, 13), large = random_bytes(256 * 1024, 14);
+  write_file(docroot / "small.bin", small);
+  write_file(docroot / "large.bin", large);
+  server_process server(docroot.path(),
+                        {.threads = 1,
+                         .extra = defer ? std::vector<std::string>{}
+                                        : std::vector<std::string>{"--no-defer-accept"}});
+  http_client late(server.port());
+  std::this_thread::sleep_for(300ms);  // connected, nothing sent yet
+  const auto a = late.request(make_request("GET", "/small.bin"));
+  EXPECT_EQ(a.status, 200);
+  EXPECT_TRUE(same_bytes(a.body, small));
+
+  for (const char* path : {"/small.bin", "/large.bin"}) {
+    http_client c(server.port());
+    ASSERT_TRUE(c.send(make_request("GET", path, "Connection: close\r\n")));
+    const auto r = c.read_response();
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_TRUE(same_bytes(r.body, path == std::string_view("/small.bin") ? small : large)) << path;
+    EXPECT_EQ(c.read_some(1), 0) << path << ": the server closes after the response";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, e2e_accept_mode, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "deferred" : "immediate"; });
+
 TEST(e2e_connection, pipelined_requests_are_answered_in_order) {
   temp_dir docroot;
   const std::string a = random_bytes(1024, 21), b = random_bytes(1 << 20, 22),
