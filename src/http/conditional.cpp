@@ -89,18 +89,72 @@ bool if_range_matches(std::string_view value, std::string_view etag,
   return date.has_value() && *date == last_modified_seconds;
 }
 
-bool is_not_modified(const request_conditions& c, std::string_view etag,
-                     std::int64_t last_modified_seconds, std::int64_t now_seconds) noexcept {
+bool if_match_matches(std::string_view value, std::string_view etag) noexcept {
+  value = text::trim_ows(value);
+  if (value == "*") {
+    return true;  // the resource exists, so "*" matches
+  }
+  if (etag.starts_with("W/")) {
+    return false;  // strong comparison: a weak validator never matches
+  }
+  while (!value.empty()) {
+    value = text::trim_ows(value);
+    if (!value.empty() && value[0] == ',') {
+      value.remove_prefix(1);
+      continue;
+    }
+    if (value.empty()) {
+      break;
+    }
+    entity_tag tag;
+    if (!take_entity_tag(value, tag)) {
+      return false;
+    }
+    if (!tag.weak && tag.opaque == etag) {
+      return true;
+    }
+    value = text::trim_ows(value);
+    if (!value.empty() && value[0] != ',') {
+      return false;
+    }
+  }
+  return false;
+}
+
+namespace {
+// The date of a single, parsable date field; nullopt otherwise (ignored).
+std::optional<std::int64_t> single_date(const std::optional<std::string_view>& field,
+                                        std::size_t count, std::int64_t now_seconds) noexcept {
+  if (!field || count != 1) {
+    return std::nullopt;
+  }
+  return parse_http_date(text::trim_ows(*field), now_seconds);
+}
+}  // namespace
+
+precondition_outcome evaluate_preconditions(const request_conditions& c, std::string_view etag,
+                                            std::int64_t last_modified_seconds,
+                                            std::int64_t now_seconds) noexcept {
+  if (c.if_match) {
+    if (!if_match_matches(*c.if_match, etag)) {
+      return precondition_outcome::precondition_failed;
+    }
+  } else if (const auto date =
+                 single_date(c.if_unmodified_since, c.if_unmodified_since_count, now_seconds)) {
+    if (last_modified_seconds > *date) {
+      return precondition_outcome::precondition_failed;
+    }
+  }
   if (c.if_none_match) {
-    return if_none_match_matches(*c.if_none_match, etag);
+    return if_none_match_matches(*c.if_none_match, etag) ? precondition_outcome::not_modified
+                                                         : precondition_outcome::proceed;
   }
-  if (!c.if_modified_since || c.if_modified_since_count != 1) {
-    return false;
+  if (const auto since = single_date(c.if_modified_since, c.if_modified_since_count, now_seconds)) {
+    if (last_modified_seconds <= *since) {
+      return precondition_outcome::not_modified;
+    }
   }
-  const auto since = parse_http_date(text::trim_ows(*c.if_modified_since), now_seconds);
-  // §13.1.3: false (send 304) when the representation was not modified after
-  // the given date.
-  return since.has_value() && last_modified_seconds <= *since;
+  return precondition_outcome::proceed;
 }
 
 }  // namespace overlap::http

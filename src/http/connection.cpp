@@ -115,11 +115,17 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
   const bool head_only = r.method == method_kind::head;
   const std::int64_t now = ctx_.clock.now_seconds();
 
-  // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since; both only
-  // matter for GET/HEAD, the only methods we serve.
-  const request_conditions conditions{r.if_none_match, r.if_modified_since,
-                                      r.if_modified_since_count};
-  if (is_not_modified(conditions, f.etag, f.mtime_seconds, now)) {
+  // RFC 9110 §13.2.2, for GET/HEAD (the only methods we serve).
+  const request_conditions conditions{
+      r.if_match,      r.if_unmodified_since, r.if_unmodified_since_count,
+      r.if_none_match, r.if_modified_since,   r.if_modified_since_count};
+  const precondition_outcome outcome =
+      evaluate_preconditions(conditions, f.etag, f.mtime_seconds, now);
+  if (outcome == precondition_outcome::precondition_failed) {
+    plan_error(s, http_status::precondition_failed, head_only);
+    return;
+  }
+  if (outcome == precondition_outcome::not_modified) {
     p.status = http_status::not_modified;
     head::begin(p.head, p.status, ctx_.clock.date_value());
     p.head.append(f.validator_lines());  // §15.4.5: ETag and Last-Modified, no content

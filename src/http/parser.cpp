@@ -143,6 +143,14 @@ struct request_parser::callbacks {
         }
         r.if_none_match = std::string_view{};
         s.value_sink_ = &s.if_none_match_;
+      } else if (text::iequals(name, "if-match")) {
+        if (r.if_match.has_value()) {
+          s.if_match_.append(", ");
+        }
+        r.if_match = std::string_view{};
+        s.value_sink_ = &s.if_match_;
+      } else if (text::iequals(name, "if-unmodified-since")) {
+        keep_first(s.if_unmodified_since_, r.if_unmodified_since_count);
       } else if (text::iequals(name, "if-modified-since")) {
         keep_first(s.if_modified_since_, r.if_modified_since_count);
       } else if (text::iequals(name, "range")) {
@@ -238,8 +246,8 @@ void request_parser::begin_message() noexcept {
   in_message_ = true;
   request_ = request{};
   target_.clear();
-  for (std::string* s : {&host_, &if_none_match_, &if_modified_since_, &range_, &if_range_,
-                         &referer_, &user_agent_}) {
+  for (std::string* s : {&host_, &if_match_, &if_unmodified_since_, &if_none_match_,
+                         &if_modified_since_, &range_, &if_range_, &referer_, &user_agent_}) {
     s->clear();
   }
   version_length_ = 0;
@@ -405,6 +413,12 @@ parse_event request_parser::on_head() noexcept {
   r.target = target_;
   if (r.host_count > 0) {
     r.host = host_;
+  }
+  if (r.if_match) {
+    r.if_match = if_match_;
+  }
+  if (r.if_unmodified_since_count > 0) {
+    r.if_unmodified_since = if_unmodified_since_;
   }
   if (r.if_none_match) {
     r.if_none_match = if_none_match_;

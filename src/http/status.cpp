@@ -20,6 +20,8 @@ std::string_view reason_phrase(http_status s) noexcept {
       return "Not Found";
     case http_status::method_not_allowed:
       return "Method Not Allowed";
+    case http_status::precondition_failed:
+      return "Precondition Failed";
     case http_status::content_too_large:
       return "Content Too Large";
     case http_status::uri_too_long:
@@ -54,6 +56,8 @@ std::string_view error_page(http_status s) noexcept {
       return OVERLAP_ERROR_PAGE("404 Not Found");
     case http_status::method_not_allowed:
       return OVERLAP_ERROR_PAGE("405 Method Not Allowed");
+    case http_status::precondition_failed:
+      return OVERLAP_ERROR_PAGE("412 Precondition Failed");
     case http_status::content_too_large:
       return OVERLAP_ERROR_PAGE("413 Content Too Large");
     case http_status::uri_too_long:

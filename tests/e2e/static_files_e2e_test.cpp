@@ -273,6 +273,27 @@ TEST(e2e_conditional, if_none_match_with_current_etag_is_304) {
   EXPECT_TRUE(same_bytes(other.body, site.content));
 }
 
+TEST(e2e_conditional, failed_if_match_or_if_unmodified_since_is_412) {
+  dated_site site;
+  server_process server(site.docroot.path());
+  http_client client(server.port());
+  const auto first = client.request(make_request("GET", "/page.bin"));
+  const auto etag = first.header("etag");
+  ASSERT_TRUE(etag.has_value()) << first.head;
+  const auto failed = client.request(make_request("GET", "/page.bin", "If-Match: \"other\"\r\n"));
+  EXPECT_EQ(failed.status, 412) << failed.head;
+  EXPECT_FALSE(same_bytes(failed.body, site.content));
+  const auto early = client.request(make_request(
+      "GET", "/page.bin", "If-Unmodified-Since: " + http_date(file_mtime - one_day) + "\r\n"));
+  EXPECT_EQ(early.status, 412) << early.head;
+  // Passing preconditions serve the file, on the same connection.
+  const auto ok = client.request(make_request(
+      "GET", "/page.bin",
+      "If-Match: " + *etag + "\r\nIf-Unmodified-Since: " + http_date(file_mtime) + "\r\n"));
+  EXPECT_EQ(ok.status, 200) << ok.head;
+  EXPECT_TRUE(same_bytes(ok.body, site.content));
+}
+
 TEST(e2e_conditional, if_modified_since_at_last_modified_is_304) {
   dated_site site;
   server_process server(site.docroot.path());

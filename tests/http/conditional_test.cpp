@@ -156,6 +156,95 @@ TEST_F(conditional, if_range_with_other_date_gives_200) {
       200u);
 }
 
+// --- If-Match and If-Unmodified-Since (§13.1.1, §13.1.4): 412 --------------
+
+TEST_F(conditional, if_match_same_etag_is_200) {
+  harness h(root);
+  const auto r = h.one(get("/f.txt", "If-Match: " + etag + "\r\n"));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "0123456789");
+}
+
+TEST_F(conditional, if_match_other_etag_is_412_without_the_body) {
+  harness h(root);
+  const auto r = h.one(get("/f.txt", "If-Match: \"other\"\r\n"));
+  EXPECT_EQ(r.status, 412u);
+  EXPECT_EQ(r.body.find("0123456789"), std::string::npos);
+}
+
+TEST_F(conditional, if_match_star_list_and_repeated_fields) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: *\r\n")).status, 200u);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: \"a\", " + etag + "\r\n")).status, 200u);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: \"a\"\r\nIf-Match: " + etag + "\r\n")).status, 200u);
+}
+
+TEST_F(conditional, if_match_uses_strong_comparison) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: W/" + etag + "\r\n")).status, 412u);
+}
+
+TEST_F(conditional, if_unmodified_since_at_or_after_last_modified_is_200) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Unmodified-Since: " + date(file_mtime) + "\r\n")).status, 200u);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Unmodified-Since: " + date(file_mtime + 5) + "\r\n")).status,
+            200u);
+}
+
+TEST_F(conditional, if_unmodified_since_before_last_modified_is_412) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Unmodified-Since: " + date(file_mtime - 1) + "\r\n")).status,
+            412u);
+}
+
+TEST_F(conditional, unparsable_or_repeated_if_unmodified_since_is_ignored) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Unmodified-Since: soon\r\n")).status, 200u);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Unmodified-Since: " + date(file_mtime - 1) +
+                                    "\r\nIf-Unmodified-Since: " + date(file_mtime - 1) + "\r\n"))
+                .status,
+            200u);
+}
+
+TEST_F(conditional, if_match_takes_precedence_over_if_unmodified_since) {
+  harness h(root);
+  // §13.2.2 step 2 applies only without If-Match.
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: " + etag +
+                                    "\r\nIf-Unmodified-Since: " + date(file_mtime - 1) + "\r\n"))
+                .status,
+            200u);
+}
+
+TEST_F(conditional, precondition_failed_beats_not_modified_and_range) {
+  harness h(root);
+  // Steps 1-2 come before 3-5: a failed If-Match wins over a matching
+  // If-None-Match and over a Range.
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: \"other\"\r\nIf-None-Match: " + etag + "\r\n")).status,
+            412u);
+  EXPECT_EQ(h.one(get("/f.txt",
+                      "If-Unmodified-Since: " + date(file_mtime - 1) + "\r\nRange: bytes=0-1\r\n"))
+                .status,
+            412u);
+  // A passing If-Match lets If-None-Match decide.
+  EXPECT_EQ(
+      h.one(get("/f.txt", "If-Match: " + etag + "\r\nIf-None-Match: " + etag + "\r\n")).status,
+      304u);
+}
+
+TEST_F(conditional, connection_stays_usable_after_412) {
+  harness h(root);
+  EXPECT_EQ(h.one(get("/f.txt", "If-Match: \"other\"\r\n")).status, 412u);
+  EXPECT_EQ(h.one(get("/f.txt")).status, 200u);
+}
+
+TEST(if_match_matches, malformed_list_and_weak_validator_match_nothing) {
+  EXPECT_FALSE(if_match_matches("\"abc", "\"abc\""));
+  EXPECT_FALSE(if_match_matches("abc", "\"abc\""));
+  EXPECT_TRUE(if_match_matches(",, \"abc\"", "\"abc\""));
+  EXPECT_FALSE(if_match_matches("\"abc\"", "W/\"abc\""));
+  EXPECT_TRUE(if_match_matches("*", "W/\"abc\""));
+}
+
 TEST(if_none_match_matches, malformed_list_matches_nothing) {
   EXPECT_FALSE(if_none_match_matches("\"abc", "\"abc\""));
   EXPECT_FALSE(if_none_match_matches("abc", "\"abc\""));

@@ -20,17 +20,36 @@ bool if_none_match_matches(std::string_view field_value, std::string_view etag) 
 bool if_range_matches(std::string_view field_value, std::string_view etag,
                       std::int64_t last_modified_seconds, std::int64_t now_seconds) noexcept;
 
+// If-Match (§13.1.1): true when `field_value` is "*" or lists an entity-tag
+// that strongly matches `etag` (a weak tag on either side never matches). A
+// malformed list matches nothing.
+bool if_match_matches(std::string_view field_value, std::string_view etag) noexcept;
+
 // The request's validator fields; std::nullopt when absent.
 struct request_conditions {
+  std::optional<std::string_view> if_match;
+  std::optional<std::string_view> if_unmodified_since;
+  std::size_t if_unmodified_since_count = 0;
   std::optional<std::string_view> if_none_match;
   std::optional<std::string_view> if_modified_since;
   std::size_t if_modified_since_count = 0;
 };
 
-// §13.2.2 for GET/HEAD: If-None-Match is evaluated first and, when present,
-// If-Modified-Since is ignored; an unparsable or repeated If-Modified-Since
-// is ignored (§13.1.3). True means 304 Not Modified.
-bool is_not_modified(const request_conditions& c, std::string_view etag,
-                     std::int64_t last_modified_seconds, std::int64_t now_seconds) noexcept;
+enum class precondition_outcome : std::uint8_t {
+  proceed,              // serve the representation (If-Range and Range come next)
+  not_modified,         // 304
+  precondition_failed,  // 412
+};
+
+// §13.2.2's order for GET/HEAD on an existing file:
+//   1. If-Match: no match → 412; when present, If-Unmodified-Since is ignored;
+//   2. else If-Unmodified-Since: modified after the date → 412;
+//   3. If-None-Match: a match → 304; when present, If-Modified-Since is ignored;
+//   4. else If-Modified-Since: not modified after the date → 304.
+// An unparsable or repeated date field is ignored (§13.1.3, §13.1.4); "any
+// date at or after Last-Modified" counts as not modified.
+precondition_outcome evaluate_preconditions(const request_conditions& c, std::string_view etag,
+                                            std::int64_t last_modified_seconds,
+                                            std::int64_t now_seconds) noexcept;
 
 }  // namespace overlap::http

@@ -109,7 +109,8 @@ class request_parser {
   std::size_t value_start_ = 0;
 
   std::string target_;
-  std::string host_, if_none_match_, if_modified_since_, range_, if_range_, referer_, user_agent_;
+  std::string host_, if_match_, if_unmodified_since_, if_none_match_, if_modified_since_, range_,
+      if_range_, referer_, user_agent_;
   request request_;
 };
 

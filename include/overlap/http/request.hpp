@@ -24,11 +24,14 @@ struct request {
   std::uint8_t version_minor = 1;
   std::string_view target;  // raw request-target
 
-  // Header fields the static server uses. Repeated If-None-Match fields are
+  // Header fields the static server uses. Repeated If-Match/If-None-Match fields are
   // joined with ", " (RFC 9110 §5.3); for the others the first one is kept
   // and *_count says how many were received.
   std::optional<std::string_view> host;
   std::size_t host_count = 0;
+  std::optional<std::string_view> if_match;  // list field, joined like If-None-Match
+  std::optional<std::string_view> if_unmodified_since;
+  std::size_t if_unmodified_since_count = 0;
   std::optional<std::string_view> if_none_match;
   std::optional<std::string_view> if_modified_since;
   std::size_t if_modified_since_count = 0;

@@ -16,6 +16,7 @@ enum class http_status : std::uint16_t {
   forbidden = 403,
   not_found = 404,
   method_not_allowed = 405,
+  precondition_failed = 412,
   content_too_large = 413,
   uri_too_long = 414,
   range_not_satisfiable = 416,
