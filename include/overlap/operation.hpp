@@ -38,6 +38,9 @@ enum class op_kind : std::uint8_t {
   writev_all,  // the whole iovec array; short sends are resubmitted
   sendfile,    // a file range to a socket, no copy through user space
   file_write,  // the whole buffer to a file at its current position
+  file_open,   // openat2(2) relative to a directory descriptor
+  file_stat,   // statx(2) of an open descriptor
+  file_read,   // from an offset until the buffer is full or the file ends
   shutdown,
   close,
   timer,
@@ -101,8 +104,9 @@ class io_op : public operation {
   std::size_t len = 0;
   const iovec* iov = nullptr;
   int iovcnt = 0;
-  std::int64_t file_offset = 0;  // sendfile
+  std::int64_t file_offset = 0;  // sendfile, file_read
   int file_fd = -1;              // sendfile
+  const void* arg = nullptr;     // file_open: the open_how; file_stat: the statx buffer
   int how = 0;                   // shutdown
   op_options options;
   detail::io_state* sock = nullptr;

@@ -34,4 +34,37 @@ void file::prepare(io_op& op, std::span<const char> buf, const op_options& o) no
   op.options = o;
 }
 
+namespace detail {
+
+void prepare_openat2(io_op& op, proactor& p, int dirfd, const char* path, const open_how& how,
+                     const op_options& o) noexcept {
+  op.owner = &p;
+  op.kind = op_kind::file_open;
+  op.fd = dirfd;
+  op.buf = const_cast<char*>(path);  // read by the kernel, never written
+  op.arg = &how;
+  op.options = o;
+}
+
+void prepare_statx(io_op& op, proactor& p, int fd, struct statx& out,
+                   const op_options& o) noexcept {
+  op.owner = &p;
+  op.kind = op_kind::file_stat;
+  op.fd = fd;
+  op.arg = &out;
+  op.options = o;
+}
+
+void prepare_read_at(io_op& op, proactor& p, int fd, std::span<char> buf, std::uint64_t offset,
+                     const op_options& o) noexcept {
+  op.owner = &p;
+  op.kind = op_kind::file_read;
+  op.fd = fd;
+  op.buf = buf.data();
+  op.len = buf.size();
+  op.file_offset = static_cast<std::int64_t>(offset);
+  op.options = o;
+}
+
+}  // namespace detail
 }  // namespace overlap

@@ -31,6 +31,12 @@ const char* to_string(op_kind kind) noexcept {
       return "sendfile";
     case op_kind::file_write:
       return "file_write";
+    case op_kind::file_open:
+      return "file_open";
+    case op_kind::file_stat:
+      return "file_stat";
+    case op_kind::file_read:
+      return "file_read";
     case op_kind::shutdown:
       return "shutdown";
     case op_kind::close:
@@ -114,6 +120,9 @@ void handler_op::deliver(io_op* base) {
     case op_kind::read_exact:
     case op_kind::receive:
     case op_kind::signal:
+    case op_kind::file_open:  // file operations take callables and coroutines only
+    case op_kind::file_stat:
+    case op_kind::file_read:
       static_cast<stream_handler*>(self->target)->on_read_complete(self->ec, self->bytes);
       return;
     case op_kind::write_all:

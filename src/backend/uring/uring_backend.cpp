@@ -1,9 +1,12 @@
 #include "uring_backend.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +94,9 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
       throw setup_error(-ENOSYS, std::string("kernel lacks IORING_OP_") + opname);
     }
   }
+  has_openat2_ = io_uring_opcode_supported(probe, IORING_OP_OPENAT2);
+  has_statx_ = io_uring_opcode_supported(probe, IORING_OP_STATX);
+  has_read_ = io_uring_opcode_supported(probe, IORING_OP_READ);
   io_uring_free_probe(probe);
 
   // Optional features: a registered ring fd saves an fd lookup per enter; the
@@ -181,6 +187,29 @@ void uring_backend::post(io_op& op, int res) noexcept {
 }
 
 void uring_backend::start(io_op& op) {
+  const bool file_op = op.kind == op_kind::file_open || op.kind == op_kind::file_stat ||
+                       op.kind == op_kind::file_read;
+  if (file_op) {
+    const bool supported = op.kind == op_kind::file_open   ? has_openat2_
+                           : op.kind == op_kind::file_stat ? has_statx_
+                                                           : has_read_;
+    if (!supported) {
+      post(op, -EOPNOTSUPP);
+    } else if (op.kind == op_kind::file_read && op.len == 0) {
+      post(op, 0);
+    } else {
+      if (has_deadline(op)) {
+        timespec now{};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        const auto total = std::chrono::seconds(now.tv_sec) +
+                           std::chrono::nanoseconds(now.tv_nsec) + op.options.timeout;
+        op.ts.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(total).count();
+        op.ts.tv_nsec = (total - std::chrono::seconds(op.ts.tv_sec)).count();
+      }
+      submit_op(op);
+    }
+    return;
+  }
   if (op.kind != op_kind::timer && op.sock == nullptr) {
     post(op, op.stashed_res != 0 ? op.stashed_res : -EBADF);
     return;
@@ -286,6 +315,19 @@ void uring_backend::submit_op(io_op& op) {
     case op_kind::sendfile:
       io_uring_prep_poll_add(sqe, op.fd, POLLOUT);
       break;
+    case op_kind::file_open:
+      io_uring_prep_openat2(sqe, op.fd, op.buf,
+                            const_cast<open_how*>(static_cast<const open_how*>(op.arg)));
+      break;
+    case op_kind::file_stat:
+      io_uring_prep_statx(sqe, op.fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS,
+                          static_cast<struct statx*>(const_cast<void*>(op.arg)));
+      break;
+    case op_kind::file_read:
+      io_uring_prep_read(sqe, op.fd, op.buf + op.done,
+                         static_cast<unsigned>(std::min<std::size_t>(op.len - op.done, 1u << 30)),
+                         static_cast<__u64>(op.file_offset) + op.done);
+      break;
     case op_kind::receive:
     case op_kind::close:
       break;
@@ -388,6 +430,8 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
     case op_kind::accept:
     case op_kind::connect:
     case op_kind::shutdown:
+    case op_kind::file_open:
+    case op_kind::file_stat:
       if (res < 0) {
         complete(op, error_for(op, res), 0);
       } else {
@@ -415,6 +459,20 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
         complete(op, {}, static_cast<std::size_t>(res));
       } else {
         complete(op, res == 0 ? std::error_code(errc::eof) : error_for(op, res), 0);
+      }
+      return;
+    case op_kind::file_read:
+      if (res < 0) {
+        complete(op, error_for(op, res), op.done);
+      } else if (res == 0) {
+        complete(op, {}, op.done);  // end of file: a short read
+      } else {
+        op.done += static_cast<std::size_t>(res);
+        if (op.done < op.len) {
+          resubmit_rest(op);
+        } else {
+          complete(op, {}, op.done);
+        }
       }
       return;
     case op_kind::read_exact:

@@ -74,6 +74,9 @@ class uring_backend final : public backend {
   int wake_fd_ = -1;
   wake_op wake_op_{this};
   bool multishot_accept_ = true;
+  bool has_openat2_ = false;  // optional opcodes: file operations report
+  bool has_statx_ = false;    // errc::not_supported without them
+  bool has_read_ = false;
   proactor_stats stats_;
 };
 
