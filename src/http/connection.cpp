@@ -203,10 +203,18 @@ void connection::respond(const request& r) {
       break;
   }
 
+  const bool input_was_closed = input_closed_;
   slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
   response_plan& p = s.plan;
   site_lookup found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
   switch (found.kind) {
+    case site_lookup::outcome::pending:
+      // Take the slot back: the request is answered by resume(), in order.
+      --count_;
+      input_closed_ = input_was_closed;
+      blocked_ = true;
+      blocked_path_.assign(ctx_.site.cache().pending_path());
+      return;
     case site_lookup::outcome::file:
       plan_file(s, r, std::move(found.file));
       return;
@@ -247,9 +255,16 @@ void connection::respond(const request& r) {
   }
 }
 
+void connection::resume() {
+  if (!blocked_) return;
+  blocked_ = false;
+  // The parser still holds the blocked request: it stopped right after it.
+  respond(parser_.current());
+}
+
 std::size_t connection::feed(std::span<const char> data) {
   std::size_t used = 0;
-  while (!input_closed_ && !queue_full()) {
+  while (!input_closed_ && !queue_full() && !blocked_) {
     const parse_result r = parser_.parse(data.subspan(used));
     used += r.consumed;
     switch (r.event) {

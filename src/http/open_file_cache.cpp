@@ -30,7 +30,9 @@ int open_beneath(int dirfd, const char* path, std::uint64_t flags) noexcept {
   }
 }
 
-open_status classify(int error_number) noexcept {
+}  // namespace
+
+open_status open_file_cache::classify(int error_number) noexcept {
   switch (error_number) {
     case ENOENT:
     case ENOTDIR:
@@ -47,12 +49,14 @@ open_status classify(int error_number) noexcept {
 }
 
 // Path relative to the docroot as openat2 wants it: no leading '/'.
-std::string relative(std::string_view path) {
+std::string open_file_cache::relative_path(std::string_view path) {
   if (path.size() <= 1) {
     return ".";
   }
   return std::string(path.substr(1));
 }
+
+namespace {
 
 void append_number(std::string& out, std::uint64_t v, int base = 10) {
   char buf[24];
@@ -112,7 +116,7 @@ void open_file_cache::clear() noexcept {
 }
 
 open_result open_file_cache::open_uncached(std::string_view path) const {
-  const std::string rel = relative(path);
+  const std::string rel = relative_path(path);
   // O_PATH first: opening a FIFO or device for reading could block or have
   // side effects; only regular files are opened for reading.
   file_descriptor probe(open_beneath(docroot_fd_, rel.c_str(), O_PATH));
@@ -149,29 +153,36 @@ open_result open_file_cache::open_uncached(std::string_view path) const {
   f->mtime_nanoseconds = st.st_mtim.tv_nsec;
   f->inode = st.st_ino;
   f->device = st.st_dev;
-  if (f->type == cached_file::kind::regular) {
-    if (f->size <= opts_.small_file_bytes) {
-      if (!read_whole(f->fd.get(), f->body, f->size)) {
-        return {open_status::error, errno, nullptr};
-      }
-      f->size = f->body.size();
-      f->body_in_memory = true;
+  if (f->type == cached_file::kind::regular && f->size <= opts_.small_file_bytes) {
+    if (!read_whole(f->fd.get(), f->body, f->size)) {
+      return {open_status::error, errno, nullptr};
     }
-    // Strong validator: changes whenever mtime (to the nanosecond) or size do.
-    const auto mtime_ns = static_cast<std::uint64_t>(f->mtime_seconds) * 1'000'000'000u +
-                          static_cast<std::uint64_t>(f->mtime_nanoseconds);
-    f->etag.push_back('"');
-    append_number(f->etag, mtime_ns, 16);
-    f->etag.push_back('-');
-    append_number(f->etag, f->size, 16);
-    f->etag.push_back('"');
-    render_header_lines(*f, types_.lookup(path));
+    f->size = f->body.size();
+    f->body_in_memory = true;
   }
+  finish_entry(path, *f);
   return {open_status::ok, 0, std::move(f)};
 }
 
+void open_file_cache::finish_entry(std::string_view path, cached_file& f) const {
+  if (f.type != cached_file::kind::regular) {
+    return;
+  }
+  // Strong validator: changes whenever mtime (to the nanosecond) or size do.
+  const auto mtime_ns = static_cast<std::uint64_t>(f.mtime_seconds) * 1'000'000'000u +
+                        static_cast<std::uint64_t>(f.mtime_nanoseconds);
+  f.etag.clear();
+  f.etag.push_back('"');
+  append_number(f.etag, mtime_ns, 16);
+  f.etag.push_back('-');
+  append_number(f.etag, f.size, 16);
+  f.etag.push_back('"');
+  f.header_lines.clear();
+  render_header_lines(f, types_.lookup(path));
+}
+
 bool open_file_cache::still_current(const node& n) const {
-  const std::string rel = relative(n.key);
+  const std::string rel = relative_path(n.key);
   struct stat st {};
   if (::fstatat(docroot_fd_, rel.c_str(), &st, 0) != 0) {
     return false;
@@ -197,8 +208,17 @@ void open_file_cache::evict_if_full() {
 }
 
 open_result open_file_cache::open(std::string_view path, time_point now) {
+  if (handoff_active_ && path == handoff_path_) {
+    handoff_active_ = false;  // what complete() handed over, exactly once
+    return std::move(handoff_);
+  }
   if (const auto it = index_.find(path); it != index_.end()) {
     const auto pos = it->second;
+    if (now >= pos->next_check && defer_) {
+      ++stats_.revalidations;
+      pending_path_.assign(path);  // the loader reloads it; complete() replaces it
+      return {open_status::pending, 0, nullptr};
+    }
     if (now >= pos->next_check) {
       ++stats_.revalidations;
       if (!still_current(*pos)) {
@@ -214,13 +234,61 @@ open_result open_file_cache::open(std::string_view path, time_point now) {
     return {open_status::ok, 0, pos->file};
   }
   ++stats_.misses;
+  if (defer_) {
+    pending_path_.assign(path);
+    return {open_status::pending, 0, nullptr};
+  }
   open_result r = open_uncached(path);
-  if (r.status != open_status::ok || opts_.max_entries == 0) {
-    return r;
+  if (r.status == open_status::ok) {
+    insert(path, r.file, now);
+  }
+  return r;
+}
+
+void open_file_cache::insert(std::string_view path, const file_pin& file, time_point now) {
+  if (opts_.max_entries == 0) {
+    return;
+  }
+  if (const auto it = index_.find(path); it != index_.end()) {
+    // A reload replaces the entry; responses in flight keep the old one.
+    const auto pos = it->second;
+    index_.erase(it);
+    lru_.erase(pos);
   }
   evict_if_full();
-  lru_.push_front(node{std::string(path), r.file, now + opts_.revalidate_interval_ms});
+  lru_.push_front(node{std::string(path), file, now + opts_.revalidate_interval_ms});
   index_.emplace(lru_.front().key, lru_.begin());
+}
+
+open_result open_file_cache::complete(std::string_view path, open_status status, int error_number,
+                                      std::shared_ptr<cached_file> loaded, time_point now) {
+  open_result r{status, error_number, nullptr};
+  if (status == open_status::ok && loaded) {
+    if (loaded->type == cached_file::kind::regular && loaded->body_in_memory) {
+      loaded->size = loaded->body.size();
+    }
+    finish_entry(path, *loaded);
+    r.file = std::move(loaded);
+    insert(path, r.file, now);
+  } else if (status == open_status::ok) {
+    r.status = open_status::error;  // nothing was loaded: a caller's bug, answered with 500
+  }
+  hand_over(path, r);
+  return r;
+}
+
+void open_file_cache::hand_over(std::string_view path, const open_result& r) {
+  handoff_active_ = true;
+  handoff_path_.assign(path);
+  handoff_ = r;
+}
+
+open_result open_file_cache::load_now(std::string_view path, time_point now) {
+  open_result r = open_uncached(path);
+  if (r.status == open_status::ok) {
+    insert(path, r.file, now);
+  }
+  hand_over(path, r);
   return r;
 }
 

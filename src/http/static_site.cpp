@@ -44,6 +44,7 @@ site_lookup static_site::failure(open_status s, std::string_view path, int error
       return {site_lookup::outcome::error, http_status::forbidden, nullptr};
     case open_status::ok:
     case open_status::error:
+    case open_status::pending:
       break;
   }
   // Unexpected errno (EMFILE, EIO, ...): 500, and tell the operator.
@@ -57,6 +58,9 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
   const bool directory_request = path.size() > 1 && path.back() == '/';
   const std::string_view key = directory_request ? path.substr(0, path.size() - 1) : path;
   open_result r = cache_.open(key, now);
+  if (r.status == open_status::pending) {
+    return {site_lookup::outcome::pending, http_status::ok, nullptr};
+  }
   if (r.status != open_status::ok) {
     return failure(r.status, key, r.error_number);
   }
@@ -81,6 +85,9 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
     }
     scratch_.append(index);
     open_result ir = cache_.open(scratch_, now);
+    if (ir.status == open_status::pending) {
+      return {site_lookup::outcome::pending, http_status::ok, nullptr};
+    }
     if (ir.status == open_status::ok) {
       if (ir.file->type == cached_file::kind::regular) {
         return {site_lookup::outcome::file, http_status::ok, std::move(ir.file)};

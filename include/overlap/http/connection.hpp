@@ -48,7 +48,17 @@ class connection {
 
   bool input_closed() const noexcept { return input_closed_; }
   bool queue_full() const noexcept { return count_ == slots_.size(); }
-  bool wants_input() const noexcept { return !input_closed_ && !queue_full(); }
+  bool wants_input() const noexcept { return !input_closed_ && !queue_full() && !blocked_; }
+
+  // --- deferred file loads (the site's cache defers misses) ---------------
+  // A request whose file is not in the cache blocks the connection: feed()
+  // stops after it, and blocked_path() names the path to load. Once the
+  // cache has the outcome (open_file_cache::complete), resume() answers the
+  // request (it may block again, e.g. on a directory's index file); the
+  // caller then feeds the rest of its input.
+  bool blocked() const noexcept { return blocked_; }
+  std::string_view blocked_path() const noexcept { return blocked_path_; }
+  void resume();
 
   // --- output ------------------------------------------------------------
   // Fills `out` with the unsent head and memory-body bytes of consecutive
@@ -74,7 +84,7 @@ class connection {
   bool has_output() const noexcept { return count_ > 0; }
   // True once no more requests will be read and everything queued is sent:
   // close the socket now.
-  bool should_close() const noexcept { return input_closed_ && count_ == 0; }
+  bool should_close() const noexcept { return input_closed_ && count_ == 0 && !blocked_; }
   // True when input was closed because of a malformed request: the client may
   // still be sending, so the caller should drain its input before closing
   // (lingering close) or the kernel may reset the connection under the
@@ -120,6 +130,8 @@ class connection {
   bool input_closed_ = false;
   bool closed_on_error_ = false;
   bool keep_alive_header_ = false;  // HTTP/1.0 keep-alive: say so (RFC 9112 §9.3)
+  bool blocked_ = false;            // the current request waits for a file load
+  std::string blocked_path_;        // capacity reused
   std::string path_;                // normalised path, capacity reused
   std::string fields_;              // extra header fields being rendered, capacity reused
 };

@@ -64,6 +64,7 @@ enum class open_status : std::uint8_t {
   not_found,  // ENOENT, ENOTDIR, ENAMETOOLONG, and escapes refused by the kernel (EXDEV, ELOOP)
   forbidden,  // EACCES/EPERM, or not a regular file or directory (FIFO, device, socket)
   error,      // anything else; `error_number` says what
+  pending,    // deferred mode: to be loaded by the caller, see pending_path()
 };
 
 struct open_result {
@@ -97,6 +98,39 @@ class open_file_cache {
   // cached.
   open_result open(std::string_view path, time_point now);
 
+  // --- deferred mode (a server whose event loop must not block on the disk)
+  // With defer_misses(true), open() performs no syscall at all: a miss, or a
+  // hit due for revalidation, returns open_status::pending and records the
+  // path in pending_path(). The caller loads the file asynchronously (the
+  // same openat2/statx/read steps as a synchronous miss, see load_steps), then
+  // hands over the outcome with complete(); the next open() of that path
+  // returns it (once, for a failure; from the cache, for a success).
+  void defer_misses(bool on) noexcept { defer_ = on; }
+  bool defers_misses() const noexcept { return defer_; }
+  std::string_view pending_path() const noexcept { return pending_path_; }
+  // `loaded` is the file as the caller found it (type, fd, size, mtime,
+  // identity and, for a small regular file, its bytes); the cache derives the
+  // ETag and header lines, and keeps it. For a failure pass a null `loaded`
+  // and the status and errno. Returns what open(path) will return next.
+  open_result complete(std::string_view path, open_status status, int error_number,
+                       std::shared_ptr<cached_file> loaded, time_point now);
+  // Hands `r` over (again) to the next open(path): for each of several
+  // requests that waited for the same load.
+  void hand_over(std::string_view path, const open_result& r);
+  // Forgets an outcome handed over that no open() consumed.
+  void drop_handoff() noexcept { handoff_active_ = false; }
+
+  // The same synchronous load open() does on a miss (for callers whose
+  // asynchronous load is not available), as a complete()d outcome.
+  open_result load_now(std::string_view path, time_point now);
+
+  // Shared with asynchronous loaders: errno → status, and the docroot-relative
+  // path openat2 wants ("." for "/").
+  static open_status classify(int error_number) noexcept;
+  static std::string relative_path(std::string_view path);
+  std::size_t small_file_bytes() const noexcept { return opts_.small_file_bytes; }
+  int docroot_fd() const noexcept { return docroot_fd_; }
+
   std::size_t size() const noexcept { return index_.size(); }
   void clear() noexcept;
 
@@ -114,6 +148,8 @@ class open_file_cache {
   using lru_list = std::list<node>;
 
   open_result open_uncached(std::string_view path) const;
+  void finish_entry(std::string_view path, cached_file& f) const;
+  void insert(std::string_view path, const file_pin& file, time_point now);
   bool still_current(const node& n) const;
   void evict_if_full();
 
@@ -123,6 +159,11 @@ class open_file_cache {
   lru_list lru_;                                                    // most recently used first
   std::unordered_map<std::string_view, lru_list::iterator> index_;  // keys view node::key
   statistics stats_;
+  bool defer_ = false;
+  std::string pending_path_;  // capacity reused
+  bool handoff_active_ = false;
+  std::string handoff_path_;
+  open_result handoff_;
 };
 
 }  // namespace overlap::http

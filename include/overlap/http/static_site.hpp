@@ -21,6 +21,7 @@ struct site_lookup {
     redirect,  // 301: a directory named without its trailing '/'
     listing,   // 200: generated autoindex HTML is in the caller's buffer
     error,     // `status` is 403, 404 or 500
+    pending,   // the cache defers misses: load cache().pending_path(), then resolve again
   };
   outcome kind = outcome::error;
   http_status status = http_status::not_found;
