@@ -59,7 +59,12 @@ void http_session::pump() {
     const std::size_t n = conn_.feed(data);
     stream_.consume(n);
     fed = fed || n > 0;
-    if (n < data.size()) break;  // queue full or input closed: keep the rest
+    if (n < data.size()) break;  // queue full, input closed or blocked: keep the rest
+  }
+  if (conn_.blocked() && !waiting()) {
+    // The request's file is not in the cache: load it without blocking the
+    // loop; on_file_loaded() answers the request and reading goes on.
+    shard_.loader().load(conn_.blocked_path(), *this);
   }
   if (conn_.has_output()) {
     first_request_ = false;  // from now on idle time is keep-alive time
@@ -70,7 +75,7 @@ void http_session::pump() {
   }
 
   start_send();
-  const bool done = conn_.should_close() || (draining_ && !conn_.has_output());
+  const bool done = conn_.should_close() || (draining_ && !conn_.has_output() && !conn_.blocked());
   if (done && !writing_) {
     begin_close();
     return;
@@ -167,7 +172,7 @@ void http_session::check_deadline(clock::time_point now) {
 void http_session::drain() {
   if (dead_ || draining_) return;
   draining_ = true;
-  if (!writing_ && !conn_.has_output()) {
+  if (!writing_ && !conn_.has_output() && !conn_.blocked()) {
     destroy();
     return;
   }
@@ -176,6 +181,12 @@ void http_session::drain() {
 
 void http_session::abort() {
   if (!dead_) destroy();
+}
+
+void http_session::on_file_loaded() {
+  if (dead_) return;
+  conn_.resume();
+  pump();
 }
 
 void http_session::on_response(const http::access_log_record& record) {

@@ -11,6 +11,7 @@
 #include <list>
 #include <string>
 
+#include "file_loader.hpp"
 #include "overlap/cancel_signal.hpp"
 #include "overlap/handler.hpp"
 #include "overlap/http/connection.hpp"
@@ -20,7 +21,9 @@ namespace overlap::server {
 
 class server_shard;
 
-class http_session final : public stream_handler, public http::access_log_sink {
+class http_session final : public stream_handler,
+                           public http::access_log_sink,
+                           public file_loader::waiter {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -37,6 +40,7 @@ class http_session final : public stream_handler, public http::access_log_sink {
   void on_read_complete(std::error_code ec, std::size_t n) override;
   void on_write_complete(std::error_code ec, std::size_t n) override;
   void on_response(const http::access_log_record& record) override;
+  void on_file_loaded() override;
 
  private:
   enum class phase { idle, request, lingering };

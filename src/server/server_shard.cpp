@@ -15,8 +15,12 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
       tick_(p),
       accept_backoff_(p),
       site_(config.docroot, config.http.site),
+      loader_(p, site_.cache()),
       max_connections_(max_connections) {
   if (config.access_log != "off") log_ = std::make_unique<access_log_writer>(p, config.access_log);
+  // The loop never opens or reads a file itself: misses and revalidations go
+  // through the loader as io_uring operations.
+  site_.cache().defer_misses(true);
   // 500s are logged (nginx's static module does the same); 403/404 are not.
   site_.set_error_reporter([](std::string_view path, int error_number) {
     std::fprintf(stderr, "overlap serve: cannot serve %.*s: %s\n", static_cast<int>(path.size()),

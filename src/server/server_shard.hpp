@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "access_log_writer.hpp"
+#include "file_loader.hpp"
 #include "http_session.hpp"
 #include "overlap/handler.hpp"
 #include "overlap/http/http_date.hpp"
@@ -40,6 +41,7 @@ class server_shard final : public accept_handler, public timer_handler {
   http::connection_context context(http::access_log_sink* sink) noexcept;
   void refresh_clock() noexcept;
   access_log_writer* access_log() noexcept { return log_.get(); }
+  file_loader& loader() noexcept { return loader_; }
   void erase(std::list<http_session>::iterator it);
   std::time_t now_seconds() const noexcept { return date_clock_.now_seconds(); }
 
@@ -56,6 +58,7 @@ class server_shard final : public accept_handler, public timer_handler {
   timer tick_;
   timer accept_backoff_;
   http::static_site site_;
+  file_loader loader_;  // declared before sessions_: they unlink from it first
   http::http_date_clock date_clock_;
   std::unique_ptr<access_log_writer> log_;
   std::list<http_session> sessions_;

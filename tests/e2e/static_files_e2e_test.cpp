@@ -118,6 +118,51 @@ TEST_P(e2e_accept_mode, late_first_request_and_connection_close_are_served) {
 INSTANTIATE_TEST_SUITE_P(modes, e2e_accept_mode, ::testing::Bool(),
                          [](const auto& p) { return p.param ? "deferred" : "immediate"; });
 
+// Files reach the server's cache through asynchronous loads (openat2, statx
+// and read as io_uring operations). Many clients asking at once for files
+// not loaded yet share the loads and all get the right bytes; a file
+// replaced on disk is served anew once the cache revalidates it (1 s).
+TEST(e2e_file_loading, concurrent_first_requests_and_a_replaced_file) {
+  temp_dir docroot;
+  const std::string small = random_bytes(3000, 15), large = random_bytes(300 * 1024, 16);
+  write_file(docroot / "small.bin", small);
+  write_file(docroot / "large.bin", large);
+  server_process server(docroot.path(), {.threads = 1, .extra = {}});
+
+  constexpr int clients = 24;
+  std::vector<http_client> cs;
+  for (int i = 0; i < clients; ++i) {
+    cs.emplace_back(server.port());
+    const std::string batch =
+        make_request("GET", "/small.bin") + make_request("GET", "/large.bin") +
+        make_request("GET", "/missing.bin") + make_request("GET", "/small.bin");
+    ASSERT_TRUE(cs.back().send(batch));
+  }
+  for (int i = 0; i < clients; ++i) {
+    const auto a = cs[static_cast<std::size_t>(i)].read_response();
+    const auto b = cs[static_cast<std::size_t>(i)].read_response();
+    const auto c = cs[static_cast<std::size_t>(i)].read_response();
+    const auto d = cs[static_cast<std::size_t>(i)].read_response();
+    EXPECT_EQ(a.status, 200) << "client " << i;
+    EXPECT_TRUE(same_bytes(a.body, small)) << "client " << i;
+    EXPECT_EQ(b.status, 200) << "client " << i;
+    EXPECT_TRUE(same_bytes(b.body, large)) << "client " << i;
+    EXPECT_EQ(c.status, 404) << "client " << i;
+    EXPECT_TRUE(same_bytes(d.body, small)) << "client " << i;
+  }
+
+  const std::string replaced = random_bytes(2000, 17);
+  write_file(docroot / "small.bin", replaced);
+  http_client client(server.port());
+  const bool picked_up = wait_until(
+      [&] {
+        const auto r = client.request(make_request("GET", "/small.bin"));
+        return r.status == 200 && same_bytes(r.body, replaced);
+      },
+      10s, 100ms);
+  EXPECT_TRUE(picked_up) << "the replaced file was not served within 10 s";
+}
+
 TEST(e2e_connection, pipelined_requests_are_answered_in_order) {
   temp_dir docroot;
   const std::string a = random_bytes(1024, 21), b = random_bytes(1 << 20, 22),
