@@ -59,7 +59,8 @@ class file {
 namespace detail {
 void prepare_openat2(io_op& op, proactor& p, int dirfd, const char* path, const open_how& how,
                      const op_options& o) noexcept;
-void prepare_statx(io_op& op, proactor& p, int fd, struct statx& out, const op_options& o) noexcept;
+void prepare_statx(io_op& op, proactor& p, int fd, const char* path, int flags, struct statx& out,
+                   const op_options& o) noexcept;
 void prepare_read_at(io_op& op, proactor& p, int fd, std::span<char> buf, std::uint64_t offset,
                      const op_options& o) noexcept;
 }  // namespace detail
@@ -83,8 +84,20 @@ auto async_openat2(proactor& p, int dirfd, const char* path, const open_how& how
 // std::errc::operation_not_supported without IORING_OP_STATX.
 template <completion_token_for<detail::bytes_result> Token>
 auto async_statx(proactor& p, int fd, struct statx& out, Token&& token, op_options o = {}) {
-  return detail::initiate<detail::bytes_result>(
-      p, std::forward<Token>(token), [&](io_op& op) { detail::prepare_statx(op, p, fd, out, o); });
+  return detail::initiate<detail::bytes_result>(p, std::forward<Token>(token), [&](io_op& op) {
+    detail::prepare_statx(op, p, fd, nullptr, 0, out, o);
+  });
+}
+
+// statx(2) of `path` relative to the directory `dirfd`, with statx's `flags`
+// (0 follows a final symbolic link, AT_SYMLINK_NOFOLLOW does not). `path` and
+// `out` must stay valid until completion.
+template <completion_token_for<detail::bytes_result> Token>
+auto async_statx_at(proactor& p, int dirfd, const char* path, int flags, struct statx& out,
+                    Token&& token, op_options o = {}) {
+  return detail::initiate<detail::bytes_result>(p, std::forward<Token>(token), [&](io_op& op) {
+    detail::prepare_statx(op, p, dirfd, path, flags, out, o);
+  });
 }
 
 // Reads from `offset` into `buf` until it is full or the file ends. Completes

@@ -107,7 +107,7 @@ class io_op : public operation {
   std::int64_t file_offset = 0;  // sendfile, file_read
   int file_fd = -1;              // sendfile
   const void* arg = nullptr;     // file_open: the open_how; file_stat: the statx buffer
-  int how = 0;                   // shutdown
+  int how = 0;                   // shutdown; file_stat: statx flags
   op_options options;
   detail::io_state* sock = nullptr;
   proactor* owner = nullptr;

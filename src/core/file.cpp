@@ -46,11 +46,13 @@ void prepare_openat2(io_op& op, proactor& p, int dirfd, const char* path, const 
   op.options = o;
 }
 
-void prepare_statx(io_op& op, proactor& p, int fd, struct statx& out,
+void prepare_statx(io_op& op, proactor& p, int fd, const char* path, int flags, struct statx& out,
                    const op_options& o) noexcept {
   op.owner = &p;
   op.kind = op_kind::file_stat;
   op.fd = fd;
+  op.buf = const_cast<char*>(path);  // null: the descriptor itself (AT_EMPTY_PATH)
+  op.how = flags;
   op.arg = &out;
   op.options = o;
 }

@@ -157,6 +157,33 @@ TEST(file_ops, resolve_beneath_refuses_dot_dot_and_symlink_escapes) {
   }
 }
 
+TEST(file_ops, statx_at_describes_a_path_and_follows_symlinks_unless_told_not_to) {
+  temp_tree t;
+  t.write("docs/c.txt", "12345");
+  std::filesystem::create_symlink("c.txt", t.root() / "docs" / "to-c");
+  overlap::proactor p;
+  struct statx file {
+  }, via_link{}, link_itself{}, missing{};
+  std::error_code e1, e2, e3, e4;
+  overlap::async_statx_at(p, t.dir(), "c.txt", 0, file,
+                          [&](std::error_code e, std::size_t) { e1 = e; });
+  overlap::async_statx_at(p, t.dir(), "to-c", 0, via_link,
+                          [&](std::error_code e, std::size_t) { e2 = e; });
+  overlap::async_statx_at(p, t.dir(), "to-c", AT_SYMLINK_NOFOLLOW, link_itself,
+                          [&](std::error_code e, std::size_t) { e3 = e; });
+  overlap::async_statx_at(p, t.dir(), "nope", 0, missing,
+                          [&](std::error_code e, std::size_t) { e4 = e; });
+  p.run();
+  ASSERT_FALSE(e1) << e1.message();
+  ASSERT_FALSE(e2) << e2.message();
+  ASSERT_FALSE(e3) << e3.message();
+  EXPECT_TRUE(S_ISREG(file.stx_mode));
+  EXPECT_EQ(file.stx_size, 5u);
+  EXPECT_EQ(via_link.stx_ino, file.stx_ino);
+  EXPECT_TRUE(S_ISLNK(link_itself.stx_mode));
+  EXPECT_EQ(e4, std::errc::no_such_file_or_directory) << e4.message();
+}
+
 TEST(file_ops, read_of_a_large_file_is_complete) {
   temp_tree t;
   const std::string content = overlap_test::pattern(3u << 20, 9);

@@ -320,7 +320,8 @@ void uring_backend::submit_op(io_op& op) {
                             const_cast<open_how*>(static_cast<const open_how*>(op.arg)));
       break;
     case op_kind::file_stat:
-      io_uring_prep_statx(sqe, op.fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS,
+      io_uring_prep_statx(sqe, op.fd, op.buf != nullptr ? op.buf : "",
+                          op.buf != nullptr ? op.how : AT_EMPTY_PATH, STATX_BASIC_STATS,
                           static_cast<struct statx*>(const_cast<void*>(op.arg)));
       break;
     case op_kind::file_read:
