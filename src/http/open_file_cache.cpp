@@ -181,20 +181,42 @@ void open_file_cache::finish_entry(std::string_view path, cached_file& f) const 
   render_header_lines(f, types_.lookup(path));
 }
 
+bool open_file_cache::same_file(const cached_file& f, const file_identity& id) noexcept {
+  const bool same_kind = f.type == cached_file::kind::directory ? id.directory : id.regular;
+  // A regular file read into memory may have been truncated while read; its
+  // size then differs from st_size and the entry is simply reloaded.
+  return same_kind && id.inode == f.inode && id.device == f.device && id.size == f.size &&
+         id.mtime_seconds == f.mtime_seconds && id.mtime_nanoseconds == f.mtime_nanoseconds;
+}
+
 bool open_file_cache::still_current(const node& n) const {
   const std::string rel = relative_path(n.key);
   struct stat st {};
   if (::fstatat(docroot_fd_, rel.c_str(), &st, 0) != 0) {
     return false;
   }
-  const cached_file& f = *n.file;
-  const bool same_kind =
-      f.type == cached_file::kind::directory ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
-  // A regular file read into memory may have been truncated while read; its
-  // size then differs from st_size and the entry is simply reloaded.
-  return same_kind && st.st_ino == f.inode && st.st_dev == f.device &&
-         static_cast<std::uint64_t>(st.st_size) == f.size && st.st_mtim.tv_sec == f.mtime_seconds &&
-         st.st_mtim.tv_nsec == f.mtime_nanoseconds;
+  file_identity id;
+  id.directory = S_ISDIR(st.st_mode);
+  id.regular = S_ISREG(st.st_mode);
+  id.size = static_cast<std::uint64_t>(st.st_size);
+  id.mtime_seconds = st.st_mtim.tv_sec;
+  id.mtime_nanoseconds = st.st_mtim.tv_nsec;
+  id.inode = st.st_ino;
+  id.device = st.st_dev;
+  return same_file(*n.file, id);
+}
+
+open_result open_file_cache::revalidated(std::string_view path, const file_identity& id,
+                                         time_point now) {
+  const auto it = index_.find(path);
+  if (it == index_.end() || !same_file(*it->second->file, id)) {
+    ++stats_.reopened;
+    return {open_status::pending, 0, nullptr};
+  }
+  it->second->next_check = now + opts_.revalidate_interval_ms;
+  open_result r{open_status::ok, 0, it->second->file};
+  hand_over(path, r);
+  return r;
 }
 
 void open_file_cache::evict_if_full() {
@@ -216,7 +238,8 @@ open_result open_file_cache::open(std::string_view path, time_point now) {
     const auto pos = it->second;
     if (now >= pos->next_check && defer_) {
       ++stats_.revalidations;
-      pending_path_.assign(path);  // the loader reloads it; complete() replaces it
+      pending_path_.assign(path);  // the loader stats it (and reloads it if changed)
+      pending_revalidation_ = true;
       return {open_status::pending, 0, nullptr};
     }
     if (now >= pos->next_check) {
@@ -236,6 +259,7 @@ open_result open_file_cache::open(std::string_view path, time_point now) {
   ++stats_.misses;
   if (defer_) {
     pending_path_.assign(path);
+    pending_revalidation_ = false;
     return {open_status::pending, 0, nullptr};
   }
   open_result r = open_uncached(path);

@@ -38,6 +38,8 @@ struct load_job {
   }
 
   static void start(const ptr& j);
+  static void revalidate(const ptr& j);
+  static void on_revalidate_stat(const ptr& j, std::error_code ec);
   static void on_probe(const ptr& j, std::error_code ec, std::size_t fd);
   static void on_probe_stat(const ptr& j, std::error_code ec);
   static void on_open(const ptr& j, std::error_code ec, std::size_t fd);
@@ -61,6 +63,36 @@ void describe(http::cached_file& f, const struct statx& sx) noexcept {
 }  // namespace
 
 // --- the steps (each runs in a completion; a gone loader ends the load) ----
+
+// A cached entry due for revalidation: one statx of the path (following a
+// final symlink, as the synchronous mode's fstatat) decides; only a changed
+// or vanished file is loaded anew.
+void load_job::revalidate(const ptr& j) {
+  async_statx_at(j->loader->proactor_, j->loader->cache_.docroot_fd(), j->rel.c_str(), 0, j->sx,
+                 [j](std::error_code ec, std::size_t) { on_revalidate_stat(j, ec); });
+}
+
+void load_job::on_revalidate_stat(const ptr& j, std::error_code ec) {
+  if (j->loader == nullptr) return;
+  if (!ec) {
+    http::file_identity id;
+    id.directory = S_ISDIR(j->sx.stx_mode);
+    id.regular = S_ISREG(j->sx.stx_mode);
+    id.size = j->sx.stx_size;
+    id.mtime_seconds = j->sx.stx_mtime.tv_sec;
+    id.mtime_nanoseconds = j->sx.stx_mtime.tv_nsec;
+    id.inode = static_cast<ino_t>(j->sx.stx_ino);
+    id.device = makedev(j->sx.stx_dev_major, j->sx.stx_dev_minor);
+    const http::open_result r =
+        j->loader->cache_.revalidated(j->path, id, std::chrono::system_clock::now());
+    if (r.status == http::open_status::ok) {
+      ++j->loader->stats_.unchanged;
+      j->loader->deliver(*j, r);
+      return;
+    }
+  }
+  start(j);  // changed, gone or unreadable: the full load says what it is now
+}
 
 void load_job::start(const ptr& j) {
   j->how = {};
@@ -205,6 +237,7 @@ void file_loader::load(std::string_view path, waiter& w) {
   if (jobs_ != nullptr) jobs_->prev = j.get();
   jobs_ = j.get();
   add_waiter(*j, w);
+  const bool revalidation = cache_.pending_is_revalidation() && cache_.pending_path() == path;
   if (use_sync_) {
     // Never call back from inside load(): finish on the next turn.
     proactor_.post([j] {
@@ -212,7 +245,11 @@ void file_loader::load(std::string_view path, waiter& w) {
     });
     return;
   }
-  load_job::start(j);
+  if (revalidation) {
+    load_job::revalidate(j);
+  } else {
+    load_job::start(j);
+  }
 }
 
 void file_loader::load_synchronously(load_job& j) {

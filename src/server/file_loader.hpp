@@ -1,9 +1,11 @@
 // Loads files into a shard's open-file cache without blocking the event loop:
 // openat2(O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) → statx → for a
 // regular file openat2(O_RDONLY) → statx → for a small one a read, each an
-// operation on the proactor (IORING_OP_OPENAT2, _STATX, _READ). Sessions
-// whose request waits for the same path share one load. Where the kernel
-// lacks these operations the load falls back to the cache's synchronous one.
+// operation on the proactor (IORING_OP_OPENAT2, _STATX, _READ). A cached
+// entry due for revalidation costs one statx of its path, and a full load
+// only if the file changed. Sessions whose request waits for the same path
+// share one load. Where the kernel lacks these operations the load falls
+// back to the cache's synchronous one.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,7 @@ class file_loader {
 
   struct statistics {
     std::uint64_t loads = 0, joined = 0, synchronous_fallbacks = 0;
+    std::uint64_t unchanged = 0;  // revalidations that kept the cached entry
   };
   const statistics& stats() const noexcept { return stats_; }
 

@@ -151,6 +151,15 @@ TEST(e2e_file_loading, concurrent_first_requests_and_a_replaced_file) {
     EXPECT_TRUE(same_bytes(d.body, small)) << "client " << i;
   }
 
+  // Past the revalidation interval an unchanged file is still served (a
+  // statx finds it unchanged), then a replaced one is picked up.
+  std::this_thread::sleep_for(1200ms);
+  {
+    http_client again(server.port());
+    const auto r = again.request(make_request("GET", "/small.bin"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(same_bytes(r.body, small));
+  }
   const std::string replaced = random_bytes(2000, 17);
   write_file(docroot / "small.bin", replaced);
   http_client client(server.port());

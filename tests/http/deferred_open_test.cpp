@@ -4,6 +4,8 @@
 // synchronous load_now() plays the server's asynchronous loader.
 #include "http_test_support.hpp"
 
+#include <sys/stat.h>
+
 namespace overlap::http::testing {
 namespace {
 
@@ -100,19 +102,66 @@ TEST_F(deferred_open, a_directory_request_loads_the_directory_then_its_index) {
   EXPECT_EQ(r[0].body, "<p>index</p>");
 }
 
+file_identity identity_of(const temp_docroot& root, const std::string& rel) {
+  struct stat st {};
+  EXPECT_EQ(::stat((root.path() / rel).c_str(), &st), 0);
+  file_identity id;
+  id.directory = S_ISDIR(st.st_mode);
+  id.regular = S_ISREG(st.st_mode);
+  id.size = static_cast<std::uint64_t>(st.st_size);
+  id.mtime_seconds = st.st_mtim.tv_sec;
+  id.mtime_nanoseconds = st.st_mtim.tv_nsec;
+  id.inode = st.st_ino;
+  id.device = st.st_dev;
+  return id;
+}
+
 TEST_F(deferred_open, a_due_revalidation_blocks_and_picks_up_a_changed_file) {
   harness h(root);
-  h.site().cache().defer_misses(true);
+  open_file_cache& cache = h.site().cache();
+  cache.defer_misses(true);
   const std::string in = get("/a.txt");
   h.conn().feed(std::span<const char>(in));
+  EXPECT_FALSE(cache.pending_is_revalidation()) << "a miss";
   load(h);
   EXPECT_EQ(sent(h).at(0).body, "alpha");
   root.write("a.txt", "alpha, changed");
   h.advance(default_revalidate_interval_ms + std::chrono::milliseconds(1));
   h.conn().feed(std::span<const char>(in));
   EXPECT_TRUE(h.conn().blocked()) << "the cache does not stat on the loop";
+  EXPECT_TRUE(cache.pending_is_revalidation());
+  // The stat shows a change: revalidated() says load it again.
+  EXPECT_EQ(cache.revalidated("/a.txt", identity_of(root, "a.txt"), h.clock().now()).status,
+            open_status::pending);
   load(h);
   EXPECT_EQ(sent(h).at(0).body, "alpha, changed");
+}
+
+TEST_F(deferred_open, a_due_revalidation_of_an_unchanged_file_keeps_the_entry) {
+  harness h(root);
+  open_file_cache& cache = h.site().cache();
+  cache.defer_misses(true);
+  const std::string in = get("/a.txt");
+  h.conn().feed(std::span<const char>(in));
+  load(h);
+  ASSERT_EQ(sent(h).size(), 1u);
+  const open_result before = cache.open("/a.txt", h.clock().now());
+  ASSERT_EQ(before.status, open_status::ok);
+
+  h.advance(default_revalidate_interval_ms + std::chrono::milliseconds(1));
+  h.conn().feed(std::span<const char>(in));
+  ASSERT_TRUE(h.conn().blocked());
+  ASSERT_TRUE(cache.pending_is_revalidation());
+  const open_result r = cache.revalidated("/a.txt", identity_of(root, "a.txt"), h.clock().now());
+  ASSERT_EQ(r.status, open_status::ok);
+  EXPECT_EQ(r.file, before.file) << "the same entry, not a reload";
+  h.conn().resume();
+  cache.drop_handoff();
+  EXPECT_EQ(sent(h).at(0).body, "alpha");
+  // Due again only one interval later: the next request is a plain hit.
+  h.conn().feed(std::span<const char>(in));
+  EXPECT_FALSE(h.conn().blocked());
+  EXPECT_EQ(sent(h).at(0).body, "alpha");
 }
 
 TEST_F(deferred_open, peer_eof_while_blocked_still_gets_the_response) {

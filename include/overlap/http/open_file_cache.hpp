@@ -73,6 +73,17 @@ struct open_result {
   file_pin file;
 };
 
+// What a stat says about a path, for revalidating a cached entry.
+struct file_identity {
+  bool directory = false;
+  bool regular = false;
+  std::uint64_t size = 0;
+  std::int64_t mtime_seconds = 0;
+  std::int64_t mtime_nanoseconds = 0;
+  ino_t inode = 0;
+  dev_t device = 0;
+};
+
 // Not thread-safe: one cache per thread/shard, like the proactor that
 // drives it. The docroot fd must outlive the cache.
 class open_file_cache {
@@ -108,6 +119,13 @@ class open_file_cache {
   void defer_misses(bool on) noexcept { defer_ = on; }
   bool defers_misses() const noexcept { return defer_; }
   std::string_view pending_path() const noexcept { return pending_path_; }
+  // True when pending_path() is a cached entry due for revalidation rather
+  // than a miss: a stat of the path (statx, following symlinks, as the
+  // synchronous mode's fstatat) then decides, through revalidated().
+  bool pending_is_revalidation() const noexcept { return pending_revalidation_; }
+  // An unchanged file keeps its entry, due again one interval later, and is
+  // handed over (status ok). Otherwise status pending: load it anew.
+  open_result revalidated(std::string_view path, const file_identity& now_on_disk, time_point now);
   // `loaded` is the file as the caller found it (type, fd, size, mtime,
   // identity and, for a small regular file, its bytes); the cache derives the
   // ETag and header lines, and keeps it. For a failure pass a null `loaded`
@@ -151,6 +169,7 @@ class open_file_cache {
   void finish_entry(std::string_view path, cached_file& f) const;
   void insert(std::string_view path, const file_pin& file, time_point now);
   bool still_current(const node& n) const;
+  static bool same_file(const cached_file& f, const file_identity& id) noexcept;
   void evict_if_full();
 
   int docroot_fd_;
@@ -161,6 +180,7 @@ class open_file_cache {
   statistics stats_;
   bool defer_ = false;
   std::string pending_path_;  // capacity reused
+  bool pending_revalidation_ = false;
   bool handoff_active_ = false;
   std::string handoff_path_;
   open_result handoff_;
