@@ -155,9 +155,9 @@ TEST(server_allocations, keep_alive_gets_of_a_cached_file_allocate_nothing_once_
   overlap::server::server_config config;
   config.docroot = docroot.path().string();
   config.access_log = "off";
-  // The per-request path is what is measured: a cache revalidation (a reload
-  // through the file loader, at most once per revalidation interval per path)
-  // must not fall inside the window.
+  // The per-request path is what is measured: a cache revalidation (a statx
+  // through the file loader, whose job is allocated; at most once per
+  // revalidation interval per path) must not fall inside the window.
   config.http.site.revalidate_interval_ms = std::chrono::hours(1);
   const auto ep = *overlap::endpoint::parse("127.0.0.1", 0);
   auto listeners = overlap::server::open_listeners(ep, 1, /*defer_accept_seconds=*/0);
