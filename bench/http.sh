@@ -21,6 +21,10 @@
 #                          of --sizes; "none" skips the case)
 #   --close-connections N  connections of the Connection: close case (default 16)
 #   --nginx PATH           nginx binary (default /usr/sbin/nginx)
+#   --nginx-deferred       add `deferred` to nginx's listen directive
+#                          (TCP_DEFER_ACCEPT, which overlap serve sets by
+#                          default); not part of issue #3's nginx set-up, so
+#                          a supplementary comparison
 #   --out FILE             also write the Markdown to FILE and the raw runs to
 #                          FILE's name with .jsonl (otherwise build/bench/http-*.jsonl)
 #
@@ -56,6 +60,7 @@ sizes_csv=""
 close_sizes_csv=""
 close_conns=16
 nginx_bin=/usr/sbin/nginx
+nginx_listen_extra=""
 out_md=""
 quick=0
 
@@ -64,6 +69,7 @@ while (($#)); do
         --close-sizes) need_value "$@"; close_sizes_csv=$2; shift 2 ;;
         --close-connections) need_value "$@"; close_conns=$2; shift 2 ;;
         --nginx) need_value "$@"; nginx_bin=$(absolute "$2"); shift 2 ;;
+        --nginx-deferred) nginx_listen_extra=" deferred"; shift ;;
         *) common_option "$@" || die "unknown argument: $1 (see --help)"; shift "$consumed" ;;
     esac
 done
@@ -176,7 +182,7 @@ http {
     scgi_temp_path $nginx_dir/scgi;
 
     server {
-        listen 127.0.0.1:$1 backlog=4096;
+        listen 127.0.0.1:$1 backlog=4096$nginx_listen_extra;
         root $docroot;
     }
 }
@@ -373,7 +379,7 @@ common_meta
 aggregate meta "$jsonl" "${meta_common[@]}" \
     nginx_version="$nginx_version" \
     wrk_version="$("$wrk_bin" -v 2>&1 | head -n1 | sed 's/ Copyright.*//')" \
-    command="bench/http.sh --reps $reps --duration $duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv --close-sizes ${close_sizes_csv} --close-connections $close_conns" \
+    command="bench/http.sh --reps $reps --duration $duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv --close-sizes ${close_sizes_csv} --close-connections $close_conns${nginx_listen_extra:+ --nginx-deferred}" \
     reps="$reps" duration_s="$duration" \
     pinning="server on CPU $server_cpu, wrk on CPU $load_cpu; fd limit $(ulimit -n)" \
     overlap_cmd="${overlap_cmd[*]} DOCROOT --port 0" \
