@@ -292,58 +292,47 @@ void connection::feed_eof() {
   input_closed_ = true;
 }
 
-std::size_t connection::gather(std::span<iovec> out) const noexcept {
+std::size_t connection::gather(std::span<iovec> out, bool* more_follows) const noexcept {
   std::size_t n = 0;
+  bool rest = false;  // queued bytes beyond those gathered follow at once
   auto push = [&](const char* p, std::size_t len) {
     if (len == 0) {
-      return;
+      return true;
+    }
+    if (n == out.size()) {
+      rest = true;
+      return false;
     }
     out[n].iov_base = const_cast<char*>(p);  // iovec is not const-correct
     out[n].iov_len = len;
     ++n;
+    return true;
   };
-  for (std::size_t i = 0; i < count_ && n < out.size(); ++i) {
+  for (std::size_t i = 0; i < count_; ++i) {
     const response_plan& p = slot(i).plan;
     std::uint64_t skip = i == 0 ? sent_ : 0;
     if (skip < p.head.size()) {
-      push(p.head.data() + skip, p.head.size() - static_cast<std::size_t>(skip));
+      if (!push(p.head.data() + skip, p.head.size() - static_cast<std::size_t>(skip))) {
+        break;
+      }
       skip = 0;
     } else {
       skip -= p.head.size();
     }
     if (p.body == body_kind::file) {
-      break;  // sent with next_file_body()
+      // Sent with next_file_body(); it, or the responses after it, follow.
+      rest = rest || p.file.length > 0 || i + 1 < count_;
+      break;
     }
-    if (p.body == body_kind::memory && skip < p.memory.size()) {
-      if (n == out.size()) {
-        break;
-      }
-      push(p.memory.data() + skip, p.memory.size() - static_cast<std::size_t>(skip));
+    if (p.body == body_kind::memory && skip < p.memory.size() &&
+        !push(p.memory.data() + skip, p.memory.size() - static_cast<std::size_t>(skip))) {
+      break;
     }
+  }
+  if (more_follows != nullptr) {
+    *more_follows = rest || input_closed_;  // input closed: the FIN follows the queue
   }
   return n;
-}
-
-bool connection::more_after_gather(std::size_t gathered_iovecs) const noexcept {
-  if (input_closed_) return true;  // the connection closes once the queue is sent
-  // Walk the queue as gather() does and see where it stopped.
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < count_; ++i) {
-    const response_plan& p = slot(i).plan;
-    std::uint64_t skip = i == 0 ? sent_ : 0;
-    if (skip < p.head.size()) {
-      ++n;
-      skip = 0;
-    } else {
-      skip -= p.head.size();
-    }
-    // A file body follows its head (an empty one ends gather() all the same,
-    // so what comes after it counts as not gathered).
-    if (p.body == body_kind::file && p.file.length > 0) return true;
-    if (p.body == body_kind::memory && skip < p.memory.size()) ++n;
-    if (n > gathered_iovecs) return true;  // gather() ran out of iovecs
-  }
-  return false;
 }
 
 std::optional<file_range> connection::next_file_body() const noexcept {

@@ -89,12 +89,12 @@ void http_session::pump() {
 
 void http_session::start_send() {
   if (writing_ || !conn_.has_output()) return;
-  if (const std::size_t k = conn_.gather(iov_); k > 0) {
+  bool more = false;
+  if (const std::size_t k = conn_.gather(iov_, &more); k > 0) {
     writing_ = true;
     // MSG_MORE when a file body or the FIN follows: the head then shares a
     // segment with the body, and a last response leaves with the FIN.
-    stream_.async_writev(std::span<const iovec>(iov_, k), *this,
-                         op_options{.more = conn_.more_after_gather(k)});
+    stream_.async_writev(std::span<const iovec>(iov_, k), *this, op_options{.more = more});
   } else if (const auto body = conn_.next_file_body()) {
     writing_ = true;
     stream_.async_sendfile(body->fd, static_cast<std::int64_t>(body->offset), body->length, *this);

@@ -63,44 +63,49 @@ TEST_F(output, gather_stops_before_file_body) {
   EXPECT_NE(concat(std::span(iov.data(), n)).find("small-two"), std::string::npos);
 }
 
-// more_after_gather(): whether the sender may hold a partial segment.
-TEST_F(output, more_after_gather_is_false_at_the_end_of_a_keep_alive_burst) {
+// gather()'s more_follows: whether the sender may hold a partial segment.
+TEST_F(output, more_follows_is_false_at_the_end_of_a_keep_alive_burst) {
   harness h(root);
   const std::string in = get("/s1.txt") + get("/s2.txt");
   h.conn().feed(std::span<const char>(in));
   std::array<iovec, max_gather_iovecs> iov{};
-  const std::size_t n = h.conn().gather(iov);
-  EXPECT_FALSE(h.conn().more_after_gather(n));  // the connection stays open: push now
+  bool more = true;  // the opposite of what is expected: gather() must set it
+  const std::size_t n = h.conn().gather(iov, &more);
+  EXPECT_EQ(n, 4u);
+  EXPECT_FALSE(more);  // the connection stays open: push now
 }
 
-TEST_F(output, more_after_gather_is_true_when_a_file_body_follows_the_head) {
+TEST_F(output, more_follows_is_true_when_a_file_body_follows_the_head) {
   harness h(root);
   const std::string in = get("/big.bin");
   h.conn().feed(std::span<const char>(in));
   std::array<iovec, max_gather_iovecs> iov{};
-  const std::size_t n = h.conn().gather(iov);
+  bool more = false;  // the opposite of what is expected: gather() must set it
+  const std::size_t n = h.conn().gather(iov, &more);
   ASSERT_EQ(n, 1u);
-  EXPECT_TRUE(h.conn().more_after_gather(n));
+  EXPECT_TRUE(more);
 }
 
-TEST_F(output, more_after_gather_is_true_when_the_iovecs_ran_out) {
+TEST_F(output, more_follows_is_true_when_the_iovecs_ran_out) {
   harness h(root);
   const std::string in = get("/s1.txt") + get("/s2.txt");
   h.conn().feed(std::span<const char>(in));
   std::array<iovec, 3> iov{};  // room for s1 and s2's head, not s2's body
-  const std::size_t n = h.conn().gather(iov);
+  bool more = false;           // the opposite of what is expected: gather() must set it
+  const std::size_t n = h.conn().gather(iov, &more);
   ASSERT_EQ(n, 3u);
-  EXPECT_TRUE(h.conn().more_after_gather(n));
+  EXPECT_TRUE(more);
 }
 
-TEST_F(output, more_after_gather_is_true_when_the_connection_closes_after_it) {
+TEST_F(output, more_follows_is_true_when_the_connection_closes_after_it) {
   harness h(root);
   const std::string in = get("/s1.txt", "Connection: close\r\n");
   h.conn().feed(std::span<const char>(in));
   std::array<iovec, max_gather_iovecs> iov{};
-  const std::size_t n = h.conn().gather(iov);
+  bool more = false;  // the opposite of what is expected: gather() must set it
+  const std::size_t n = h.conn().gather(iov, &more);
   ASSERT_EQ(n, 2u);
-  EXPECT_TRUE(h.conn().more_after_gather(n));  // the FIN follows
+  EXPECT_TRUE(more);  // the FIN follows
 }
 
 TEST_F(output, partial_send_resumes_mid_head) {

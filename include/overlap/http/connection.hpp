@@ -67,13 +67,13 @@ class connection {
   // or when `out` is full (max_gather_iovecs is a good size). Returns the
   // number of iovecs written; 0 when the front response's file body is due
   // or nothing is queued. The iovecs stay valid until bytes_sent()/feed().
-  std::size_t gather(std::span<iovec> out) const noexcept;
-  // True when the bytes gather() returns are not the last the peer is waiting
-  // for in this burst: a file body, or another batch, follows them at once,
-  // or the connection closes right after them. The sender may then let a
-  // partial segment wait (MSG_MORE) to leave with what follows or with the
-  // FIN. False when they end the output of a connection that stays open.
-  bool more_after_gather(std::size_t gathered_iovecs) const noexcept;
+  // `more_follows`, if given, is set when these bytes are not the last the
+  // peer waits for in this burst: a file body or another batch follows them
+  // at once, or the connection closes right after them. The sender may then
+  // let a partial segment wait (MSG_MORE) to leave with what follows or with
+  // the FIN. It is false when they end the output of a connection that stays
+  // open.
+  std::size_t gather(std::span<iovec> out, bool* more_follows = nullptr) const noexcept;
   // The remaining file range of the front response, once its head is sent.
   std::optional<file_range> next_file_body() const noexcept;
   // Advances the output by `n` bytes actually written (by sendmsg or by
