@@ -42,15 +42,18 @@ std::string_view opaque_of(std::string_view etag) noexcept {
   return etag.starts_with("W/") ? etag.substr(2) : etag;
 }
 
-}  // namespace
-
-bool if_none_match_matches(std::string_view value, std::string_view etag) noexcept {
+// 1#entity-tag against our tag: weak comparison (§8.8.3.2) for If-None-Match,
+// strong for If-Match. "*" matches, since the resource exists; empty list
+// elements are allowed (§5.6.1.2); a malformed list matches nothing.
+bool list_matches(std::string_view value, std::string_view etag, bool strong) noexcept {
   value = text::trim_ows(value);
   if (value == "*") {
-    return true;  // the resource exists, so "*" matches
+    return true;
+  }
+  if (strong && etag.starts_with("W/")) {
+    return false;  // a weak validator never matches strongly
   }
   const auto ours = opaque_of(etag);
-  // 1#entity-tag; empty elements are allowed (RFC 9110 §5.6.1.2).
   while (!value.empty()) {
     value = text::trim_ows(value);
     if (!value.empty() && value[0] == ',') {
@@ -64,8 +67,8 @@ bool if_none_match_matches(std::string_view value, std::string_view etag) noexce
     if (!take_entity_tag(value, tag)) {
       return false;
     }
-    if (tag.opaque == ours) {
-      return true;  // weak comparison (§8.8.3.2)
+    if (tag.opaque == ours && !(strong && tag.weak)) {
+      return true;
     }
     value = text::trim_ows(value);
     if (!value.empty() && value[0] != ',') {
@@ -73,6 +76,16 @@ bool if_none_match_matches(std::string_view value, std::string_view etag) noexce
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool if_none_match_matches(std::string_view value, std::string_view etag) noexcept {
+  return list_matches(value, etag, /*strong=*/false);
+}
+
+bool if_match_matches(std::string_view value, std::string_view etag) noexcept {
+  return list_matches(value, etag, /*strong=*/true);
 }
 
 bool if_range_matches(std::string_view value, std::string_view etag,
@@ -87,38 +100,6 @@ bool if_range_matches(std::string_view value, std::string_view etag,
   }
   const auto date = parse_http_date(value, now_seconds);
   return date.has_value() && *date == last_modified_seconds;
-}
-
-bool if_match_matches(std::string_view value, std::string_view etag) noexcept {
-  value = text::trim_ows(value);
-  if (value == "*") {
-    return true;  // the resource exists, so "*" matches
-  }
-  if (etag.starts_with("W/")) {
-    return false;  // strong comparison: a weak validator never matches
-  }
-  while (!value.empty()) {
-    value = text::trim_ows(value);
-    if (!value.empty() && value[0] == ',') {
-      value.remove_prefix(1);
-      continue;
-    }
-    if (value.empty()) {
-      break;
-    }
-    entity_tag tag;
-    if (!take_entity_tag(value, tag)) {
-      return false;
-    }
-    if (!tag.weak && tag.opaque == etag) {
-      return true;
-    }
-    value = text::trim_ows(value);
-    if (!value.empty() && value[0] != ',') {
-      return false;
-    }
-  }
-  return false;
 }
 
 namespace {
