@@ -181,6 +181,18 @@ void open_file_cache::finish_entry(std::string_view path, cached_file& f) const 
   render_header_lines(f, types_.lookup(path));
 }
 
+file_identity identity_of(const struct stat& st) noexcept {
+  file_identity id;
+  id.directory = S_ISDIR(st.st_mode);
+  id.regular = S_ISREG(st.st_mode);
+  id.size = static_cast<std::uint64_t>(st.st_size);
+  id.mtime_seconds = st.st_mtim.tv_sec;
+  id.mtime_nanoseconds = st.st_mtim.tv_nsec;
+  id.inode = st.st_ino;
+  id.device = st.st_dev;
+  return id;
+}
+
 bool open_file_cache::same_file(const cached_file& f, const file_identity& id) noexcept {
   const bool same_kind = f.type == cached_file::kind::directory ? id.directory : id.regular;
   // A regular file read into memory may have been truncated while read; its
@@ -195,15 +207,7 @@ bool open_file_cache::still_current(const node& n) const {
   if (::fstatat(docroot_fd_, rel.c_str(), &st, 0) != 0) {
     return false;
   }
-  file_identity id;
-  id.directory = S_ISDIR(st.st_mode);
-  id.regular = S_ISREG(st.st_mode);
-  id.size = static_cast<std::uint64_t>(st.st_size);
-  id.mtime_seconds = st.st_mtim.tv_sec;
-  id.mtime_nanoseconds = st.st_mtim.tv_nsec;
-  id.inode = st.st_ino;
-  id.device = st.st_dev;
-  return same_file(*n.file, id);
+  return same_file(*n.file, identity_of(st));
 }
 
 open_result open_file_cache::revalidated(std::string_view path, const file_identity& id,

@@ -52,12 +52,25 @@ namespace {
 
 constexpr std::uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
+http::file_identity identity_of(const struct statx& sx) noexcept {
+  http::file_identity id;
+  id.directory = S_ISDIR(sx.stx_mode);
+  id.regular = S_ISREG(sx.stx_mode);
+  id.size = sx.stx_size;
+  id.mtime_seconds = sx.stx_mtime.tv_sec;
+  id.mtime_nanoseconds = sx.stx_mtime.tv_nsec;
+  id.inode = static_cast<ino_t>(sx.stx_ino);
+  id.device = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  return id;
+}
+
 void describe(http::cached_file& f, const struct statx& sx) noexcept {
-  f.size = sx.stx_size;
-  f.mtime_seconds = sx.stx_mtime.tv_sec;
-  f.mtime_nanoseconds = sx.stx_mtime.tv_nsec;
-  f.inode = static_cast<ino_t>(sx.stx_ino);
-  f.device = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  const http::file_identity id = identity_of(sx);
+  f.size = id.size;
+  f.mtime_seconds = id.mtime_seconds;
+  f.mtime_nanoseconds = id.mtime_nanoseconds;
+  f.inode = id.inode;
+  f.device = id.device;
 }
 
 }  // namespace
@@ -75,16 +88,8 @@ void load_job::revalidate(const ptr& j) {
 void load_job::on_revalidate_stat(const ptr& j, std::error_code ec) {
   if (j->loader == nullptr) return;
   if (!ec) {
-    http::file_identity id;
-    id.directory = S_ISDIR(j->sx.stx_mode);
-    id.regular = S_ISREG(j->sx.stx_mode);
-    id.size = j->sx.stx_size;
-    id.mtime_seconds = j->sx.stx_mtime.tv_sec;
-    id.mtime_nanoseconds = j->sx.stx_mtime.tv_nsec;
-    id.inode = static_cast<ino_t>(j->sx.stx_ino);
-    id.device = makedev(j->sx.stx_dev_major, j->sx.stx_dev_minor);
-    const http::open_result r =
-        j->loader->cache_.revalidated(j->path, id, std::chrono::system_clock::now());
+    const http::open_result r = j->loader->cache_.revalidated(j->path, identity_of(j->sx),
+                                                              std::chrono::system_clock::now());
     if (r.status == http::open_status::ok) {
       ++j->loader->stats_.unchanged;
       j->loader->deliver(*j, r);

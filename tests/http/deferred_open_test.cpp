@@ -105,15 +105,7 @@ TEST_F(deferred_open, a_directory_request_loads_the_directory_then_its_index) {
 file_identity identity_of(const temp_docroot& root, const std::string& rel) {
   struct stat st {};
   EXPECT_EQ(::stat((root.path() / rel).c_str(), &st), 0);
-  file_identity id;
-  id.directory = S_ISDIR(st.st_mode);
-  id.regular = S_ISREG(st.st_mode);
-  id.size = static_cast<std::uint64_t>(st.st_size);
-  id.mtime_seconds = st.st_mtim.tv_sec;
-  id.mtime_nanoseconds = st.st_mtim.tv_nsec;
-  id.inode = st.st_ino;
-  id.device = st.st_dev;
-  return id;
+  return http::identity_of(st);
 }
 
 TEST_F(deferred_open, a_due_revalidation_blocks_and_picks_up_a_changed_file) {

@@ -6,6 +6,7 @@
 #include <overlap/http/file_descriptor.hpp>
 #include <overlap/http/limits.hpp>
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -83,6 +84,7 @@ struct file_identity {
   ino_t inode = 0;
   dev_t device = 0;
 };
+file_identity identity_of(const struct stat& st) noexcept;
 
 // Not thread-safe: one cache per thread/shard, like the proactor that
 // drives it. The docroot fd must outlive the cache.
