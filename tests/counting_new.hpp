@@ -18,6 +18,10 @@ inline void* counted_alloc(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
+// Sanity check for a test executable: the number of allocations counted
+// across one call of operator new (1 when the replacement is in place).
+std::size_t allocations_counted_for_one_new();
+
 inline void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
   const auto a = static_cast<std::size_t>(al);
@@ -25,6 +29,12 @@ inline void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
   throw std::bad_alloc();
 }
 }  // namespace overlap_test
+
+// The replacements pair malloc with free themselves; GCC's
+// -Wmismatched-new-delete cannot see that once they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 void* operator new(std::size_t n) {
   return overlap_test::counted_alloc(n);
@@ -75,4 +85,13 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
   std::free(p);
+}
+
+inline std::size_t overlap_test::allocations_counted_for_one_new() {
+  allocations.store(0);
+  counting.store(true);
+  void* p = ::operator new(sizeof(int));  // a call, not a new-expression: never elided
+  counting.store(false);
+  ::operator delete(p);
+  return allocations.load();
 }

@@ -1,42 +1,12 @@
 // Serving a cached small file allocates nothing per request after warm-up.
-// This binary replaces the global operator new to count allocations.
+// This binary replaces the global operator new to count allocations
+// (tests/counting_new.hpp).
 #include "http_test_support.hpp"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include "counting_new.hpp"
 
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// The replacements pair malloc with free themselves; GCC's
-// -Wmismatched-new-delete cannot see that once they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  return ::operator new(n);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
+using overlap_test::allocations;
+using overlap_test::counting;
 
 namespace overlap::http::testing {
 namespace {
@@ -109,12 +79,8 @@ TEST(zero_allocation, conditional_and_range_requests_allocate_nothing) {
 }
 
 TEST(zero_allocation, counter_sees_allocations) {
-  // Guards the two tests above: the replaced operator new is really in use.
-  allocations = 0;
-  counting = true;
-  auto p = std::make_unique<int>(7);
-  counting = false;
-  EXPECT_EQ(allocations.load(), 1u);
+  // Guards the tests here: the counting operator new is really in use.
+  EXPECT_EQ(overlap_test::allocations_counted_for_one_new(), 1u);
 }
 
 }  // namespace
