@@ -41,6 +41,13 @@ struct proactor_options {
   // receiving (its multishot receive is cancelled, TCP's window closes) until
   // the application consumes them, so one flooding peer cannot drain the ring.
   unsigned max_buffers_per_stream = 16;
+  // Adaptive busy-polling: the longest the loop spins on the completion queue
+  // before sleeping in the kernel. Spinning saves the sleep and wake-up when
+  // completions follow each other closely (ping-pong traffic); the loop adapts
+  // how long it spins to what recent spins found and stops spinning while
+  // completions are far apart. Zero (the default) never spins. Needs a kernel
+  // with IORING_SETUP_TASKRUN_FLAG (5.19); ignored otherwise.
+  std::chrono::microseconds busy_poll{0};
   // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring.
   std::string backend;
 };
@@ -54,6 +61,8 @@ struct proactor_stats {
   std::uint64_t enobufs = 0;           // multishot receives ended by an empty buffer ring
   std::uint64_t spill_receives = 0;    // receives served by a private buffer after ENOBUFS
   std::uint64_t multishot_rearms = 0;  // multishot operations re-armed
+  std::uint64_t busy_polls = 0;        // spins that ended with a completion
+  std::uint64_t busy_poll_misses = 0;  // spins that ended in a sleep
 };
 
 class proactor {

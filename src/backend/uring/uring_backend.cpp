@@ -41,6 +41,16 @@ std::system_error setup_error(int negative_errno, const std::string& what) {
                            "cannot set up io_uring: " + what + hint);
 }
 
+// Tells the CPU this is a spin-wait loop (saves power, yields to a sibling
+// hyperthread).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 }  // namespace
 
 std::unique_ptr<backend> make_uring_backend(proactor& owner, const proactor_options& options) {
@@ -51,8 +61,12 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
   // Try the most capable set-up first and fall back flag by flag: older
   // kernels reject flags they do not know with EINVAL.
   const unsigned base = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+  // TASKRUN_FLAG makes the kernel flag pending completion work in the shared
+  // ring, which is what lets the loop busy-poll without a system call.
   const unsigned attempts[] = {
-      base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+      base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+          IORING_SETUP_TASKRUN_FLAG,
+      base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG,
       base | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
       base | IORING_SETUP_COOP_TASKRUN,
       IORING_SETUP_CQSIZE,
@@ -67,6 +81,9 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
   }
   if (rc < 0) throw setup_error(rc, "io_uring_setup");
   ring_ready_ = true;
+  if ((ring_.flags & IORING_SETUP_TASKRUN_FLAG) != 0) {
+    spin_ = spin_policy(std::chrono::duration_cast<std::chrono::nanoseconds>(options.busy_poll));
+  }
 
   io_uring_probe* probe = io_uring_get_probe_ring(&ring_);
   if (probe == nullptr) {
@@ -683,7 +700,47 @@ std::size_t uring_backend::reap(std::size_t max) {
   return total;
 }
 
+// Busy-polls for up to `budget`: submits what is queued, then watches the
+// completion queue and the kernel's "task work pending" flag, which is set
+// instead of waking us while we are not asleep. Returns true once completions
+// are ready to reap.
+bool uring_backend::spin_for_completions(std::chrono::nanoseconds budget) {
+  if (io_uring_sq_ready(&ring_) > 0) {
+    io_uring_submit(&ring_);
+    ++stats_.submissions;
+  }
+  // Completions of what was just submitted say nothing about the gap to the
+  // next event: reap them without counting a spin.
+  if (io_uring_cq_ready(&ring_) > 0) return true;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const unsigned kflags = IO_URING_READ_ONCE(*ring_.sq.kflags);
+    if ((kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0) {
+      (void)io_uring_get_events(&ring_);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (io_uring_cq_ready(&ring_) > 0) {
+      spin_.arrived(now - start);
+      ++stats_.busy_polls;
+      return true;
+    }
+    if (now - start >= budget) {
+      spin_.expired();
+      ++stats_.busy_poll_misses;
+      return false;
+    }
+    cpu_relax();
+  }
+}
+
 std::size_t uring_backend::wait(std::chrono::nanoseconds timeout, std::size_t max_completions) {
+  if (timeout.count() != 0 && io_uring_cq_ready(&ring_) == 0) {
+    const auto budget = spin_.next_budget();
+    if (budget.count() > 0 && (timeout.count() < 0 || timeout > budget)) {
+      if (spin_for_completions(budget)) return reap(max_completions);
+      if (timeout.count() > 0) timeout -= budget;
+    }
+  }
   if (io_uring_cq_ready(&ring_) == 0) {
     int rc;
     if (timeout.count() == 0) {

@@ -12,6 +12,7 @@
 #include "buffer_ring.hpp"
 #include "overlap/detail/backend.hpp"
 #include "overlap/detail/io_state.hpp"
+#include "spin_policy.hpp"
 
 namespace overlap::detail {
 
@@ -50,6 +51,7 @@ class uring_backend final : public backend {
   void on_deadline(io_op& op, int res);
   void dispatch(std::uint64_t user_data, int res, std::uint32_t flags);
   std::size_t reap(std::size_t max);
+  bool spin_for_completions(std::chrono::nanoseconds budget);
   void arm_wake();
 
   // Receive side (provided buffers, multishot receive, spill fallback).
@@ -77,6 +79,7 @@ class uring_backend final : public backend {
   bool has_openat2_ = false;  // optional opcodes: file operations report
   bool has_statx_ = false;    // errc::not_supported without them
   bool has_read_ = false;
+  spin_policy spin_;
   proactor_stats stats_;
 };
 
