@@ -135,7 +135,9 @@ int run_echo_server(const echo_config& config) {
   sigaddset(&mask, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
-  thread_group group(config.threads);
+  proactor_options options;
+  options.busy_poll = std::chrono::microseconds(config.busy_poll_us);
+  thread_group group(config.threads, options);
   try {
     group.run([&](unsigned index, proactor& p) {
       echo_shard shard(p, listeners.fds[index]);
@@ -154,13 +156,16 @@ int run_echo_server(const echo_config& config) {
         const proactor_stats st = p.stats();
         std::fprintf(stderr,
                      "overlap echo: shard 0: %llu completions, %llu enters, %llu ENOBUFS, "
-                     "%llu spill receives, %llu CQ overflows, %llu SQ full\n",
+                     "%llu spill receives, %llu CQ overflows, %llu SQ full, %llu busy polls "
+                     "(%llu ended asleep)\n",
                      static_cast<unsigned long long>(st.completions),
                      static_cast<unsigned long long>(st.submissions),
                      static_cast<unsigned long long>(st.enobufs),
                      static_cast<unsigned long long>(st.spill_receives),
                      static_cast<unsigned long long>(st.cq_overflows),
-                     static_cast<unsigned long long>(st.sq_full));
+                     static_cast<unsigned long long>(st.sq_full),
+                     static_cast<unsigned long long>(st.busy_polls),
+                     static_cast<unsigned long long>(st.busy_poll_misses));
       } else {
         p.run();
         shard.stop();

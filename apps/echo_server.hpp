@@ -9,6 +9,9 @@ struct echo_config {
   std::string bind = "127.0.0.1";
   unsigned port = 7000;
   unsigned threads = 1;
+  // proactor_options::busy_poll. On by default: an echo server's completions
+  // follow each other closely, and the spin adapts (and stops) when they do not.
+  unsigned busy_poll_us = 50;
 };
 
 // Serves until SIGINT/SIGTERM; returns the process exit status.

@@ -50,6 +50,11 @@ int main(int argc, char** argv) {
   echo_cmd->add_option("--threads", echo.threads, "Proactor threads (SO_REUSEPORT listeners)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  echo_cmd
+      ->add_option("--busy-poll", echo.busy_poll_us,
+                   "Longest adaptive spin before sleeping, in microseconds (0 = never spin)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
 
   overlap::server::server_config serve;
   serve.docroot = default_docroot();
@@ -120,6 +125,12 @@ int main(int argc, char** argv) {
       ->add_option("--mime-types", serve.http.site.mime_types_path,
                    "mime.types file (empty: built-in table)")
       ->capture_default_str();
+  unsigned serve_busy_poll_us = static_cast<unsigned>(serve.busy_poll_us.count());
+  serve_cmd
+      ->add_option("--busy-poll", serve_busy_poll_us,
+                   "Longest adaptive spin before sleeping, in microseconds (0 = never spin)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   bool no_defer_accept = false;
   serve_cmd->add_flag("--no-defer-accept", no_defer_accept,
                       "Accept each connection at once, not when its first bytes arrive");
@@ -166,6 +177,7 @@ int main(int argc, char** argv) {
     serve.send_timeout_ms = seconds_to_ms(send_timeout_s);
     serve.shutdown_grace_ms = seconds_to_ms(grace_s);
     serve.defer_accept = !no_defer_accept;
+    serve.busy_poll_us = std::chrono::microseconds(serve_busy_poll_us);
     serve.http.site.index_names.clear();
     for (const auto& name : CLI::detail::split(index_names, ',')) {
       if (name.empty() || name.find('/') != std::string::npos) {

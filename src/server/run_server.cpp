@@ -88,7 +88,9 @@ int run_server(const server_config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   shard_signals flags;
-  thread_group group(config.threads);
+  proactor_options options;
+  options.busy_poll = config.busy_poll_us;
+  thread_group group(config.threads, options);
   const unsigned per_shard = (config.max_connections + config.threads - 1) / config.threads;
   try {
     group.run([&](unsigned index, proactor& p) {

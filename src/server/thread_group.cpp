@@ -6,7 +6,7 @@ namespace overlap::server {
 
 void thread_group::run_shard(unsigned index, const shard_body& body) {
   try {
-    proactor p;
+    proactor p(options_);
     {
       std::lock_guard lock(mutex_);
       proactors_.push_back(&p);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "overlap/proactor.hpp"
@@ -21,7 +22,9 @@ class thread_group {
   // proactor; it returns when the proactor stops.
   using shard_body = std::function<void(unsigned index, proactor& p)>;
 
-  explicit thread_group(unsigned count) : count_(count) {}
+  // Every shard's proactor is created with `options`.
+  explicit thread_group(unsigned count, proactor_options options = {})
+      : count_(count), options_(std::move(options)) {}
   thread_group(const thread_group&) = delete;
   thread_group& operator=(const thread_group&) = delete;
   ~thread_group() { join(); }
@@ -37,6 +40,7 @@ class thread_group {
   void join() noexcept;
 
   unsigned count_;
+  proactor_options options_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::vector<proactor*> proactors_;

@@ -30,6 +30,9 @@ inline constexpr std::chrono::milliseconds default_linger_ms = 2s;
 // kernel for about the header timeout and is then handed over (and closed by
 // the header timeout) or dropped. Off: every connection is accepted at once.
 inline constexpr bool default_defer_accept = true;
+// Adaptive busy-polling (proactor_options::busy_poll): the longest a thread
+// spins for its next completion before sleeping. Zero never spins.
+inline constexpr std::chrono::microseconds default_busy_poll_us{0};
 // Connections across all threads; past it, accepting pauses.
 inline constexpr unsigned default_max_connections = 10000;
 // Access-log bytes buffered per thread before a write is started, and the
@@ -54,6 +57,7 @@ struct server_config {
   std::chrono::milliseconds linger_ms = default_linger_ms;
   unsigned max_connections = default_max_connections;
   bool defer_accept = default_defer_accept;
+  std::chrono::microseconds busy_poll_us = default_busy_poll_us;
   http::http_config http;
 };
 
