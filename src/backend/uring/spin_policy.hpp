@@ -13,7 +13,9 @@
 //   so a loop whose completions come every 20 µs spins for about 40 µs;
 // - a spin that ran out of budget is a sign the gaps grew: the next idle
 //   periods sleep without spinning, 1, 2, 4 … up to max_skips of them, before
-//   spinning is tried again. One success resets that back-off.
+//   spinning is tried again. A success halves the back-off, so a loop whose
+//   spins mostly run out (bursts with long pauses between them) ends up
+//   spinning rarely, while one whose spins mostly succeed keeps spinning.
 //
 // Pure logic with no clock of its own, so tests can drive it.
 #pragma once
@@ -51,7 +53,7 @@ class spin_policy {
   // A completion arrived `waited` after the spin began.
   void arrived(duration waited) noexcept {
     typical_ += (std::min(waited, limit_) - typical_) / 4;
-    backoff_ = 0;
+    backoff_ /= 2;
   }
 
   // The spin used its whole budget without a completion.

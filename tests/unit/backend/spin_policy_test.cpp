@@ -67,15 +67,36 @@ TEST(SpinPolicy, ExpiredSpinsBackOffExponentially) {
   EXPECT_EQ(expected, spin_policy::max_skips);
 }
 
-TEST(SpinPolicy, AnArrivalResetsTheBackOff) {
+TEST(SpinPolicy, ArrivalsHalveTheBackOff) {
   spin_policy p(100us);
   for (int i = 0; i < 4; ++i) {
     p.expired();
     sleeps_before_next_spin(p);
   }
+  // Back-off is 8 now: one arrival halves it, the next expiry doubles it back.
   p.arrived(5us);
   p.expired();
+  EXPECT_EQ(sleeps_before_next_spin(p), 8u);
+  // Enough arrivals bring it down to nothing.
+  for (int i = 0; i < 4; ++i) p.arrived(5us);
+  p.expired();
   EXPECT_EQ(sleeps_before_next_spin(p), 1u);
+}
+
+TEST(SpinPolicy, MostlyExpiringSpinsEndUpRare) {
+  // Two expiries for every arrival, as between the bursts of an open-loop load.
+  spin_policy p(100us);
+  unsigned spins = 0;
+  for (int i = 0; i < 3000; ++i) {
+    if (p.next_budget() == 0ns) continue;
+    ++spins;
+    if (spins % 3 == 0) {
+      p.arrived(5us);
+    } else {
+      p.expired();
+    }
+  }
+  EXPECT_LT(spins, 3000u / 16);
 }
 
 }  // namespace
