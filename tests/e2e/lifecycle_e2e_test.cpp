@@ -250,6 +250,15 @@ TEST(e2e_command_line, port_out_of_range_is_rejected) {
   EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
 }
 
+TEST(e2e_command_line, busy_poll_out_of_range_is_rejected) {
+  temp_dir docroot;
+  const auto r =
+      run_overlap({"serve", docroot.path().string(), "--port", "0", "--busy-poll", "-1"});
+  EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
+  EXPECT_NE(r.stderr_text.find("--busy-poll"), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
