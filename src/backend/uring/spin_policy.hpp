@@ -47,7 +47,8 @@ class spin_policy {
       --skips_left_;
       return duration::zero();
     }
-    return std::clamp(2 * typical_, min_budget, limit_);
+    // Not std::clamp: a limit below min_budget (busy_poll of 1 µs) is valid.
+    return std::min(std::max(2 * typical_, min_budget), limit_);
   }
 
   // A completion arrived `waited` after the spin began.

@@ -55,6 +55,13 @@ TEST(SpinPolicy, BudgetNeverBelowTheMinimumNorAboveTheLimit) {
   EXPECT_EQ(p.next_budget(), 50us);
 }
 
+TEST(SpinPolicy, ALimitBelowTheMinimumBudgetIsTheBudget) {
+  spin_policy p(1us);
+  EXPECT_EQ(p.next_budget(), 1us);
+  for (int i = 0; i < 8; ++i) p.arrived(0ns);
+  EXPECT_EQ(p.next_budget(), 1us);
+}
+
 TEST(SpinPolicy, ExpiredSpinsBackOffExponentially) {
   spin_policy p(100us);
   unsigned expected = 1;
