@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "blocking_io.hpp"
 #include "overlap/endpoint.hpp"
 #include "overlap/proactor.hpp"
 #include "overlap/tcp_stream.hpp"
@@ -138,19 +139,6 @@ inline std::string read_to_eof_blocking(int fd) {
     if (n <= 0) return out;
     out.append(buf, static_cast<std::size_t>(n));
   }
-}
-
-inline std::string read_exact_blocking(int fd, std::size_t len) {
-  std::string out(len, '\0');
-  std::size_t got = 0;
-  while (got < len) {
-    const ssize_t n = ::recv(fd, out.data() + got, len - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  out.resize(got);
-  return out;
 }
 
 // Deterministic, non-repeating-looking test data (so misordered or duplicated

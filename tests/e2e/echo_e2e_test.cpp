@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "blocking_io.hpp"
 #include "e2e/server_process.hpp"
 
 namespace overlap::e2e {
@@ -50,20 +51,6 @@ class echo_process {
   std::uint16_t port_ = 0;
 };
 
-// Reads exactly n bytes (or fewer if the connection ends or times out).
-std::string receive_exactly(int fd, std::size_t n) {
-  std::string out(n, '\0');
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::recv(fd, out.data() + got, n - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  out.resize(got);
-  return out;
-}
-
 // Three connections, each sending messages of several sizes (up to 256 KiB,
 // larger than one receive buffer) and checking every byte that comes back.
 void expect_echoes_intact(std::uint16_t port) {
@@ -74,7 +61,8 @@ void expect_echoes_intact(std::uint16_t port) {
     for (auto& c : conns) {
       const std::string msg = random_bytes(size, seed++);
       ASSERT_TRUE(send_all(c.get(), msg));
-      EXPECT_TRUE(same_bytes(receive_exactly(c.get(), msg.size()), msg)) << size << " bytes";
+      EXPECT_TRUE(same_bytes(overlap_test::read_exact_blocking(c.get(), msg.size()), msg))
+          << size << " bytes";
     }
   }
 }
@@ -93,7 +81,7 @@ TEST(e2e_echo, sigterm_exits_0_with_connections_open) {
   echo_process server({"--threads", "2"});
   socket_fd idle = connect_to(server.port());
   ASSERT_TRUE(send_all(idle.get(), "ping"));
-  ASSERT_EQ(receive_exactly(idle.get(), 4), "ping");
+  ASSERT_EQ(overlap_test::read_exact_blocking(idle.get(), 4), "ping");
   ASSERT_TRUE(server.process().signal(SIGTERM));
   const exit_result exit = server.process().wait(exit_timeout);
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\n" << server.process().stderr_text();

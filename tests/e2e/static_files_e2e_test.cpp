@@ -65,15 +65,22 @@ INSTANTIATE_TEST_SUITE_P(sizes, e2e_body,
 
 // ---------------------------------------------------------------- connections
 
-TEST(e2e_connection, keep_alive_serves_several_requests_on_one_connection) {
+// Keep-alive with the default loop and with --busy-poll (threads spin for
+// their next completion before sleeping): the same bytes, from memory and by
+// sendfile, request after request.
+class e2e_keep_alive : public ::testing::TestWithParam<bool> {};
+
+TEST_P(e2e_keep_alive, serves_several_requests_on_one_connection) {
   temp_dir docroot;
   const std::string small = random_bytes(1024, 11), large = random_bytes(1 << 20, 12);
   write_file(docroot / "small.bin", small);
   write_file(docroot / "large.bin", large);
-  server_process server(docroot.path());
+  server_process server(docroot.path(),
+                        {.extra = GetParam() ? std::vector<std::string>{"--busy-poll", "200"}
+                                             : std::vector<std::string>{}});
 
   http_client client(server.port());
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 10; ++i) {
     const auto a = client.request(make_request("GET", "/small.bin"));
     EXPECT_EQ(a.status, 200);
     EXPECT_TRUE(same_bytes(a.body, small)) << "round " << i;
@@ -83,25 +90,10 @@ TEST(e2e_connection, keep_alive_serves_several_requests_on_one_connection) {
   }
 }
 
-// --busy-poll: threads spin for their next completion before sleeping; the
-// bytes served must be the same, small (from memory) and large (sendfile).
-TEST(e2e_connection, busy_polling_server_serves_the_same_bytes) {
-  temp_dir docroot;
-  const std::string small = random_bytes(1024, 15), large = random_bytes(1 << 20, 16);
-  write_file(docroot / "small.bin", small);
-  write_file(docroot / "large.bin", large);
-  server_process server(docroot.path(), {.extra = {"--busy-poll", "200"}});
-
-  http_client client(server.port());
-  for (int i = 0; i < 20; ++i) {
-    const auto a = client.request(make_request("GET", "/small.bin"));
-    EXPECT_EQ(a.status, 200);
-    EXPECT_TRUE(same_bytes(a.body, small)) << "round " << i;
-  }
-  const auto b = client.request(make_request("GET", "/large.bin"));
-  EXPECT_EQ(b.status, 200);
-  EXPECT_TRUE(same_bytes(b.body, large));
-}
+INSTANTIATE_TEST_SUITE_P(loop, e2e_keep_alive, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return std::string(p.param ? "busy_poll" : "sleeping");
+                         });
 
 // With TCP_DEFER_ACCEPT (the default) the kernel hands a connection over
 // when its first bytes arrive: a client that waits before sending is still
