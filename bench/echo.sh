@@ -153,7 +153,7 @@ loadgen_limit=$(awk -v d="$duration" 'BEGIN { print int(d) + 60 }')
 # run_one SERVER MODE CONNECTIONS SIZE RATE REP ORDER
 run_one() {
     local name=$1 mode=$2 conns=$3 size=$4 rate=$5 rep=$6 order=$7
-    local raw="$tmp/loadgen.out" before after load_rc alive
+    local raw="$tmp/loadgen.out" before after load_rc alive server_core_busy load_core_busy
     local -a extra=()
     ((rate > 0)) && extra=(--rate "$rate")
 
@@ -174,7 +174,9 @@ run_one() {
     python3 "$repo/bench/lib/aggregate.py" record "$jsonl" --raw "$raw" \
         server="$name" mode="$mode" connections="$conns" size="$size" rate="$rate" \
         rep="$rep" order="$order" cpu_ticks=$((after - before)) clk_tck="$clk_tck" \
-        loadgen_rc="$load_rc" server_alive="$alive" server_exit="$stop_status"
+        loadgen_rc="$load_rc" server_alive="$alive" server_exit="$stop_status" \
+        ${server_core_busy:+"server_core_busy_pct=$server_core_busy"} \
+        ${load_core_busy:+"load_core_busy_pct=$load_core_busy"}
 }
 
 # --- the plan ------------------------------------------------------------------

@@ -325,7 +325,7 @@ failed_runs=0
 # run_one SERVER MODE CONNECTIONS LABEL REP ORDER
 run_one() {
     local name=$1 mode=$2 conns=$3 label=$4 rep=$5 order=$6
-    local raw="$tmp/wrk.out" before after load_rc alive size
+    local raw="$tmp/wrk.out" before after load_rc alive size server_core_busy load_core_busy
     local -a extra=() fields
     size=$(size_bytes "$label")
     [[ $mode == close ]] && extra=(-H 'Connection: close')
@@ -353,7 +353,9 @@ run_one() {
     report_load_failure wrk "$tmp/wrk.err"
     cat "$tmp/wrk.err" >>"$raw"
     if ! aggregate record "$jsonl" --wrk "$raw" "${fields[@]}" cpu_ticks=$((after - before)) \
-        wrk_rc="$load_rc" server_alive="$alive" server_exit="$stop_status"; then
+        wrk_rc="$load_rc" server_alive="$alive" server_exit="$stop_status" \
+        ${server_core_busy:+"server_core_busy_pct=$server_core_busy"} \
+        ${load_core_busy:+"load_core_busy_pct=$load_core_busy"}; then
         failed_runs=$((failed_runs + 1))
         log "    ERROR: this $name run is excluded from the medians; see $jsonl"
     fi

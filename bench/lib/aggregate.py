@@ -14,10 +14,10 @@ python3.
 import json
 import sys
 
-from report_common import (append, by_server, cmd_meta, conn_word, cpu_us_per, fmt,
-                           fmt_ratio, fmt_spread, load, main, median_and_spread,
-                           median_or_none, meta_table, new_run, ordered, ratio,
-                           read_result)
+from report_common import (append, by_server, cmd_meta, conn_word, core_busy_medians,
+                           core_busy_note, cpu_us_per, fmt, fmt_busy, fmt_ratio,
+                           fmt_spread, load, main, median_and_spread, median_or_none,
+                           meta_table, new_run, ordered, ratio, read_result)
 
 # The server whose numbers are divided by the reference's in the ratio rows.
 SUBJECT = "overlap"
@@ -76,19 +76,21 @@ def summarise(runs):
             "p99_us": median_or_none([r["result"].get("p99_us") for r in ok]),
             "cpu_us_per_msg": median_or_none([r.get("cpu_us_per_msg") for r in ok]),
             "errors": sum(r["result"].get("errors", 0) for r in ok),
+            **core_busy_medians(ok),
         }
     return summary
 
 
 def case_table(title, summary, open_loop):
     lines = [f"#### {title}", ""]
-    head = "| server | msgs/s | spread | p50 µs | p99 µs | server CPU µs/msg | errors | runs ok |"
-    lines += [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = ("| server | msgs/s | spread | p50 µs | p99 µs | server CPU µs/msg "
+            "| server core busy | load core busy | errors | runs ok |")
+    lines += [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for server in ordered(summary, SERVER_ORDER):
         s = summary[server]
         lines.append(f"| {server} | {fmt(s['msgs_per_s'])} | {fmt_spread(s['spread_pct'])} "
                      f"| {fmt(s['p50_us'])} | {fmt(s['p99_us'])} | {fmt(s['cpu_us_per_msg'], 2)} "
-                     f"| {s['errors']} | {s['runs']} |")
+                     f"| {fmt_busy(s)} | {s['errors']} | {s['runs']} |")
     ratios = None
     if SUBJECT in summary and REFERENCE in summary:
         a, b = summary[SUBJECT], summary[REFERENCE]
@@ -96,7 +98,7 @@ def case_table(title, summary, open_loop):
                   ratio(a["p99_us"], b["p99_us"]),
                   ratio(a["cpu_us_per_msg"], b["cpu_us_per_msg"]))
         lines.append(f"| **{SUBJECT} / {REFERENCE}** | **{fmt_ratio(ratios[0])}** | "
-                     f"| | **{fmt_ratio(ratios[1])}** | **{fmt_ratio(ratios[2])}** | | |")
+                     f"| | **{fmt_ratio(ratios[1])}** | **{fmt_ratio(ratios[2])}** | | | | |")
     if open_loop:
         lines += ["", "In the open-loop case msgs/s is the offered rate being met; "
                   "compare server CPU per message and p99."]
@@ -127,7 +129,7 @@ def cmd_report(path):
                       ("command", "overlap_echo_cmd", "bench_cmd"))
     out += ["Medians over repetitions; *spread* is (max − min) / median of msgs/s; "
             "server CPU µs/msg = server utime+stime during the load run / messages "
-            "completed.", ""]
+            "completed. " + core_busy_note("the load generator"), ""]
 
     summary_rows, body = [], []
     for key in sorted(cases, key=sort_key):

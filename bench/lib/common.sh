@@ -12,6 +12,7 @@
 #              common_option), servers (array, for needs_server and run_plan)
 #   pinning    server_cpu load_cpu (OVERLAP_BENCH_SERVER_CPU, _LOAD_CPU)
 #   processes  tmp live_pids server_pid stop_status clk_tck
+#   load run   load_rc server_core_busy load_core_busy (set by run_load)
 #   output     jsonl
 
 # The including script, for messages and --help.
@@ -217,18 +218,61 @@ cpu_ticks() {
     echo $((fields[11] + fields[12]))
 }
 
+# core_ticks: "BUSY TOTAL BUSY TOTAL", the clock ticks since boot of the
+# server CPU and then of the load CPU, from their lines of /proc/stat
+# ("cpuN user nice system idle iowait irq softirq steal guest guest_nice").
+# BUSY is user+nice+system+irq+softirq; TOTAL adds idle, iowait and steal
+# (guest time is already counted in user). Fails if either line is missing.
+core_ticks() {
+    local stat line busy server="" load=""
+    local -a f
+    stat=$(</proc/stat) || return 1
+    while read -r line; do
+        read -ra f <<<"$line"
+        ((${#f[@]} >= 9)) || continue
+        case ${f[0]} in
+            "cpu$server_cpu" | "cpu$load_cpu") ;;
+            *) continue ;;
+        esac
+        busy=$((f[1] + f[2] + f[3] + f[6] + f[7]))
+        line="$busy $((busy + f[4] + f[5] + f[8]))"
+        [[ ${f[0]} == "cpu$server_cpu" ]] && server=$line
+        [[ ${f[0]} == "cpu$load_cpu" ]] && load=$line
+    done <<<"$stat"
+    [[ -n $server && -n $load ]] || return 1
+    echo "$server $load"
+}
+
+# busy_pct BUSY0 TOTAL0 BUSY1 TOTAL1: 100 x the busy share of the ticks between
+# the two samples, with one decimal; empty if no tick passed.
+busy_pct() {
+    awk -v b="$(($3 - $1))" -v t="$(($4 - $2))" 'BEGIN { if (t > 0) printf "%.1f\n", 100 * b / t }'
+}
+
 # run_load LIMIT OUT ERR COMMAND...: COMMAND on the load CPU, killed after
-# LIMIT seconds; sets load_rc. In the background so that a signal to the
-# script is handled at once.
+# LIMIT seconds; sets load_rc, and server_core_busy and load_core_busy to how
+# busy the server's and the load generator's CPUs were meanwhile, in % with
+# one decimal (both empty if /proc/stat cannot be read). In the background so
+# that a signal to the script is handled at once.
 run_load() {
-    local limit=$1 out=$2 err=$3 pid
+    local limit=$1 out=$2 err=$3 pid before="" after=""
+    local -a ticks
     shift 3
     load_rc=0
+    server_core_busy=""
+    load_core_busy=""
+    before=$(core_ticks 2>/dev/null) || before=""
     timeout --kill-after=5 "$limit" taskset -c "$load_cpu" "$@" >"$out" 2>"$err" &
     pid=$!
     live_pids+=("$pid")
     wait "$pid" || load_rc=$?
+    [[ -z $before ]] || after=$(core_ticks 2>/dev/null) || after=""
     forget_pid "$pid"
+    if [[ -n $after ]]; then
+        read -ra ticks <<<"$before $after"
+        server_core_busy=$(busy_pct "${ticks[0]}" "${ticks[1]}" "${ticks[4]}" "${ticks[5]}")
+        load_core_busy=$(busy_pct "${ticks[2]}" "${ticks[3]}" "${ticks[6]}" "${ticks[7]}")
+    fi
 }
 
 # finish_server BEFORE: samples the server's CPU ticks into after (BEFORE if

@@ -19,10 +19,10 @@ beside this file; only the standard library is used.
 import re
 import sys
 
-from report_common import (append, by_server, cmd_meta, conn_word, cpu_us_per, fmt,
-                           fmt_ratio, fmt_spread, load, main, median_and_spread,
-                           median_or_none, meta_table, new_run, ordered, ratio,
-                           read_result)
+from report_common import (append, by_server, cmd_meta, conn_word, core_busy_medians,
+                           core_busy_note, cpu_us_per, fmt, fmt_busy, fmt_ratio,
+                           fmt_spread, load, main, median_and_spread, median_or_none,
+                           meta_table, new_run, ordered, ratio, read_result)
 
 SUBJECT = "overlap"
 REFERENCE = "nginx"
@@ -186,6 +186,7 @@ def summarise(runs):
             "cpu_us_per_mib": median_or_none([r.get("cpu_us_per_mib") for r in ok]),
             "errors": sum(sum(r["result"]["errors"].values()) for r in rs
                           if r["result"] is not None),
+            **core_busy_medians(ok),
         }
     return summary
 
@@ -248,8 +249,8 @@ def verdict(summary, ratios, test):
 def size_table(size, cases):
     lines = [f"#### {fmt_size(size)}", "",
              "| case | server | req/s | spread | MiB/s | p50 | p99 | CPU µs/req "
-             "| CPU µs/MiB | errors | runs ok |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| CPU µs/MiB | server core busy | load core busy | errors | runs ok |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (mode, conns), summary in cases:
         label = f"{conns} conns" + (", close" if mode == "close" else "")
         for server in ordered(summary, SERVER_ORDER):
@@ -258,7 +259,7 @@ def size_table(size, cases):
                          f"| {fmt_spread(s['spread_pct'])} "
                          f"| {fmt(s['mib_per_s'])} | {fmt_latency(s['p50_us'])} "
                          f"| {fmt_latency(s['p99_us'])} | {fmt(s['cpu_us_per_req'], 2)} "
-                         f"| {fmt(s['cpu_us_per_mib'])} | {s['errors']} "
+                         f"| {fmt(s['cpu_us_per_mib'])} | {fmt_busy(s)} | {s['errors']} "
                          f"| {s['ok']}/{s['runs']} |")
         r = case_ratios(summary)
         if r is not None:
@@ -266,7 +267,7 @@ def size_table(size, cases):
                          f"| **{fmt_ratio(r['req_per_s'])}** | "
                          f"| **{fmt_ratio(r['mib_per_s'])}** | "
                          f"| **{fmt_ratio(r['p99_us'])}** "
-                         f"| **{fmt_ratio(r['cpu_us_per_req'])}** | | | |")
+                         f"| **{fmt_ratio(r['cpu_us_per_req'])}** | | | | | |")
     lines.append("")
     return lines
 
@@ -299,7 +300,7 @@ def cmd_report(path):
             "server process during the wrk run; per request it is divided by the "
             "responses completed, per MiB by the bytes read. Ratios are "
             f"{SUBJECT} / {REFERENCE} of the medians: above 1 favours {SUBJECT} for "
-            "req/s and MiB/s, below 1 for p99 and CPU.", ""]
+            "req/s and MiB/s, below 1 for p99 and CPU. " + core_busy_note("wrk"), ""]
 
     summaries = {key: summarise(rs) for key, rs in cases.items()}
     target_rows, met, judged = [], 0, 0

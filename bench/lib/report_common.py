@@ -112,6 +112,18 @@ def median_and_spread(rates):
     return med_rate, spread
 
 
+# How busy the server's and the load generator's CPUs were during a run, in %
+# (bench/lib/common.sh's run_load); runs recorded before these fields existed,
+# or where /proc/stat could not be read, lack them.
+CORE_BUSY_KEYS = ("server_core_busy_pct", "load_core_busy_pct")
+
+
+def core_busy_medians(runs):
+    """{key: median} for CORE_BUSY_KEYS over the runs; None where no run has
+    the field."""
+    return {key: median_or_none([r.get(key) for r in runs]) for key in CORE_BUSY_KEYS}
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -141,6 +153,22 @@ def fmt_ratio(value):
 
 def fmt_spread(spread_pct):
     return "–" if spread_pct is None else f"{spread_pct:.0f}%"
+
+
+def fmt_busy(summary):
+    """The table cells "server core busy | load core busy" of a server's
+    summary, which holds core_busy_medians()."""
+    return " | ".join("–" if summary[key] is None else f"{summary[key]:.0f}%"
+                      for key in CORE_BUSY_KEYS)
+
+
+def core_busy_note(load_name):
+    """The sentence of the report's explanatory paragraph on the core columns."""
+    return ("*server core busy* and *load core busy* are the medians of the share "
+            f"of time the server's CPU and {load_name}'s CPU were not idle during the "
+            "run (from `/proc/stat`, whoever ran there); a load core near 100% with "
+            f"a server core well below it means {load_name}, not the server, set the "
+            "rate.")
 
 
 def conn_word(count):
