@@ -292,6 +292,51 @@ TEST(proactor, exception_escaping_a_spawned_task_is_rethrown_from_run) {
   EXPECT_THROW(p.run(), std::runtime_error);
 }
 
+TEST(proactor, now_is_read_when_a_completion_is_reaped) {
+  overlap::proactor p;
+  overlap::timer t(p);
+  const auto started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point seen{};
+  t.async_wait(20ms, [&](std::error_code ec) {
+    EXPECT_FALSE(ec) << ec.message();
+    seen = p.now();
+  });
+  p.run();
+  // The timer expired at least 20 ms after it was started, and the loop read
+  // the clock after that: the handler cannot see a time before the expiry.
+  EXPECT_GE(seen - started, 20ms);
+  EXPECT_LE(seen, std::chrono::steady_clock::now());
+}
+
+TEST(proactor, now_does_not_move_inside_a_handler) {
+  overlap::proactor p;
+  std::chrono::steady_clock::time_point first{}, second{};
+  p.post([&] {
+    first = p.now();
+    // Let the real clock move on; the loop's clock is only re-read when the
+    // loop picks up the next batch.
+    const auto until = std::chrono::steady_clock::now() + 2ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    second = p.now();
+  });
+  p.run();
+  EXPECT_EQ(first, second);
+  EXPECT_LT(first, std::chrono::steady_clock::now());
+}
+
+TEST(proactor, now_advances_from_one_batch_to_the_next) {
+  overlap::proactor p;
+  overlap::timer t(p);
+  std::chrono::steady_clock::time_point in_post{}, in_timer{};
+  p.post([&] {
+    in_post = p.now();
+    t.async_wait(5ms, [&](std::error_code) { in_timer = p.now(); });
+  });
+  p.run();
+  EXPECT_GE(in_timer - in_post, 5ms);
+}
+
 TEST(proactor, unknown_backend_name_is_a_setup_error) {
   overlap::proactor_options o;
   o.backend = "no-such-backend";
