@@ -40,7 +40,7 @@ void http_session::set_deadline(clock::time_point now) {
 void http_session::pump() {
   if (dead_) return;
   shard_.refresh_clock();
-  const auto now = clock::now();
+  const auto now = shard_.loop_now();
 
   if (phase_ == phase::lingering) {
     // Discard whatever the client still sends until it closes or time is up.
@@ -155,7 +155,7 @@ void http_session::begin_close() {
   // (and discard the response) before the client has read it.
   (void)stream_.shutdown(SHUT_WR);
   phase_ = phase::lingering;
-  deadline_ = clock::now() + shard_.config().linger_ms;
+  deadline_ = shard_.loop_now() + shard_.config().linger_ms;
   pump();
 }
 

@@ -17,6 +17,8 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
       site_(config.docroot, config.http.site),
       loader_(p, site_.cache()),
       max_connections_(max_connections) {
+  sync_wall_clock();
+  refresh_clock();
   if (config.access_log != "off") log_ = std::make_unique<access_log_writer>(p, config.access_log);
   // The loop never opens or reads a file itself: misses and revalidations go
   // through the loader as io_uring operations.
@@ -32,8 +34,18 @@ http::connection_context server_shard::context(http::access_log_sink* sink) noex
   return http::connection_context{config_.http, site_, date_clock_, sink};
 }
 
+void server_shard::sync_wall_clock() noexcept {
+  wall_offset_ = std::chrono::system_clock::now().time_since_epoch() -
+                 std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                     std::chrono::steady_clock::now().time_since_epoch());
+}
+
 void server_shard::refresh_clock() noexcept {
-  date_clock_.update(std::chrono::system_clock::now());
+  // The loop's clock plus the last wall-clock offset: no clock read here.
+  date_clock_.update(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          proactor_.now().time_since_epoch()) +
+      wall_offset_));
 }
 
 void server_shard::start() {
@@ -83,8 +95,9 @@ void server_shard::on_timer_complete(std::error_code ec) {
 }
 
 void server_shard::housekeeping() {
+  sync_wall_clock();  // follows changes of the system clock within a tick
   refresh_clock();
-  const auto now = http_session::clock::now();
+  const auto now = loop_now();
   if (signals_.stop.load(std::memory_order_acquire) && !shutting_down_) begin_shutdown();
   if (const unsigned g = signals_.log_generation.load(std::memory_order_acquire);
       g != log_generation_) {
@@ -107,7 +120,7 @@ void server_shard::housekeeping() {
 
 void server_shard::begin_shutdown() {
   shutting_down_ = true;
-  shutdown_deadline_ = http_session::clock::now() + config_.shutdown_grace_ms;
+  shutdown_deadline_ = loop_now() + config_.shutdown_grace_ms;
   acceptor_.close();
   accept_backoff_.cancel();
   for (auto it = sessions_.begin(); it != sessions_.end();) {

@@ -39,7 +39,10 @@ class server_shard final : public accept_handler, public timer_handler {
   // Used by sessions.
   const server_config& config() const noexcept { return config_; }
   http::connection_context context(http::access_log_sink* sink) noexcept;
+  // The Date clock follows the loop's clock (proactor::now()): refreshing it
+  // reads no clock, and a batch of requests shares one reading.
   void refresh_clock() noexcept;
+  http_session::clock::time_point loop_now() const noexcept { return proactor_.now(); }
   access_log_writer* access_log() noexcept { return log_.get(); }
   file_loader& loader() noexcept { return loader_; }
   void erase(std::list<http_session>::iterator it);
@@ -47,6 +50,7 @@ class server_shard final : public accept_handler, public timer_handler {
 
  private:
   void arm_accept();
+  void sync_wall_clock() noexcept;
   void housekeeping();
   void begin_shutdown();
   void finish_if_drained();
@@ -60,6 +64,8 @@ class server_shard final : public accept_handler, public timer_handler {
   http::static_site site_;
   file_loader loader_;  // declared before sessions_: they unlink from it first
   http::http_date_clock date_clock_;
+  // system_clock minus steady_clock, re-read every housekeeping tick.
+  std::chrono::system_clock::duration wall_offset_{};
   std::unique_ptr<access_log_writer> log_;
   std::list<http_session> sessions_;
   std::size_t max_connections_;
