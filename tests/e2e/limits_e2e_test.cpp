@@ -71,6 +71,12 @@ TEST(e2e_limits, connection_past_max_connections_waits_until_one_closes) {
 }
 
 TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
+#if defined(__SANITIZE_ADDRESS__)
+  // This preset's server also runs UBSan, whose vptr check probes memory
+  // through a pipe(2): with no descriptor left, the probe fails and every
+  // check that misses its cache reports an "invalid vptr" that is not there.
+  GTEST_SKIP() << "UBSan's vptr check needs a free descriptor; the Debug run covers this";
+#endif
   constexpr int clients = 60;
   constexpr rlim_t server_fd_limit = 40;  // well below `clients`
   if (raise_fd_limit(2 * clients + 256) < 2 * clients + 64) {
@@ -88,6 +94,12 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
     server.emplace(docroot.path(), server_options{.threads = 1, .extra = {}});
   }
   const std::string request = make_request("GET", "/file.bin");
+  // Load the file into the open-file cache first: once the clients hold all
+  // the descriptors, opening it would fail (and be answered with a 500).
+  {
+    http_client warm(server->port());
+    ASSERT_EQ(warm.request(request).status, 200);
+  }
 
   std::vector<http_client> pending;
   pending.reserve(clients);
@@ -118,10 +130,14 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
     }
     for (std::size_t i = fds.size(); i-- > 0;) {
       if (fds[i].revents == 0) continue;
-      const auto r = pending[i].read_response();
-      EXPECT_EQ(r.status, 200);
-      EXPECT_TRUE(same_bytes(r.body, content));
-      ++answered;
+      try {
+        const auto r = pending[i].read_response();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_TRUE(same_bytes(r.body, content));
+        ++answered;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what() << "\nserver stderr:\n" << server->process().stderr_text();
+      }
       pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));  // closes it
     }
   }
