@@ -75,11 +75,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--index", index_names, "Index file names, comma-separated")
       ->capture_default_str();
-  serve_cmd
-      ->add_option("--max-connections", serve.max_connections,
-                   "Connections across all threads; accepting pauses beyond")
-      ->check(CLI::Range(1u, 10000000u))
-      ->capture_default_str();
+  auto* max_connections_opt =
+      serve_cmd
+          ->add_option("--max-connections", serve.max_connections,
+                       "Connections across all threads; accepting pauses beyond (default: "
+                       "lowered to what RLIMIT_NOFILE allows)")
+          ->check(CLI::Range(1u, 10000000u))
+          ->capture_default_str();
   serve_cmd->add_option("--header-timeout", header_timeout_s, "Seconds to receive a request head")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
@@ -177,6 +179,7 @@ int main(int argc, char** argv) {
     serve.send_timeout_ms = seconds_to_ms(send_timeout_s);
     serve.shutdown_grace_ms = seconds_to_ms(grace_s);
     serve.defer_accept = !no_defer_accept;
+    serve.max_connections_set = max_connections_opt->count() > 0;
     serve.busy_poll_us = std::chrono::microseconds(serve_busy_poll_us);
     serve.http.site.index_names.clear();
     for (const auto& name : CLI::detail::split(index_names, ',')) {

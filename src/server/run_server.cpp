@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <system_error>
 
+#include "fd_budget.hpp"
 #include "listeners.hpp"
 #include "overlap/server/server_config.hpp"
 #include "overlap/signal_set.hpp"
@@ -49,6 +51,42 @@ class signal_watch final {
   thread_group& group_;
 };
 
+// Raises RLIMIT_NOFILE as far as needed and allowed, and returns how many
+// connections to accept (see fd_budget.hpp), saying so when it is fewer than
+// configured or when an explicit --max-connections will not fit.
+unsigned plan_descriptors(const server_config& config) {
+  rlimit now{};
+  if (::getrlimit(RLIMIT_NOFILE, &now) != 0) return config.max_connections;
+  const std::size_t cache = config.http.site.open_file_cache_entries;
+  fd_budget b = plan_fd_budget(now, config.max_connections, config.threads, cache,
+                               config.max_connections_set);
+  if (b.soft_limit > now.rlim_cur) {
+    rlimit raised = now;
+    raised.rlim_cur = static_cast<rlim_t>(b.soft_limit);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+      now.rlim_max = now.rlim_cur;  // cannot raise: plan with what there is
+      b = plan_fd_budget(now, config.max_connections, config.threads, cache,
+                         config.max_connections_set);
+    }
+  }
+  if (b.limited && config.max_connections_set) {
+    std::fprintf(stderr,
+                 "overlap serve: warning: --max-connections %u does not fit in RLIMIT_NOFILE "
+                 "%llu with %llu descriptors kept for open files and the server; when "
+                 "descriptors run out, accepting pauses\n",
+                 config.max_connections, static_cast<unsigned long long>(b.soft_limit),
+                 static_cast<unsigned long long>(b.reserve));
+  } else if (b.limited) {
+    std::fprintf(stderr,
+                 "overlap serve: RLIMIT_NOFILE %llu (hard limit %llu) leaves room for %u "
+                 "connections, not %u: raise the limit (ulimit -n) or set --max-connections\n",
+                 static_cast<unsigned long long>(b.soft_limit),
+                 static_cast<unsigned long long>(now.rlim_max), b.max_connections,
+                 config.max_connections);
+  }
+  return b.max_connections;
+}
+
 }  // namespace
 
 int run_server(const server_config& config) {
@@ -87,11 +125,13 @@ int run_server(const server_config& config) {
   // sendfile(2) has no MSG_NOSIGNAL: a peer that vanished must not kill us.
   ::signal(SIGPIPE, SIG_IGN);
 
+  const unsigned max_connections = plan_descriptors(config);
+
   shard_signals flags;
   proactor_options options;
   options.busy_poll = config.busy_poll_us;
   thread_group group(config.threads, options);
-  const unsigned per_shard = (config.max_connections + config.threads - 1) / config.threads;
+  const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
   try {
     group.run([&](unsigned index, proactor& p) {
       server_shard shard(p, config, listeners.fds[index], per_shard, flags);

@@ -56,6 +56,9 @@ struct server_config {
   std::chrono::milliseconds shutdown_grace_ms = default_shutdown_grace_ms;
   std::chrono::milliseconds linger_ms = default_linger_ms;
   unsigned max_connections = default_max_connections;
+  // Set by the user (rather than the default): kept even when RLIMIT_NOFILE
+  // is too low for it; the default shrinks to what the limit allows.
+  bool max_connections_set = false;
   bool defer_accept = default_defer_accept;
   std::chrono::microseconds busy_poll_us = default_busy_poll_us;
   http::http_config http;
