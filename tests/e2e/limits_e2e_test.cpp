@@ -1,9 +1,10 @@
-// Connection limits of `overlap serve`: past --max-connections, and when the
-// process runs out of descriptors (EMFILE), accepting pauses; connections
-// already open are served as usual, and clients left in the listen backlog
-// are served once room is made.
+// Connection limits of `overlap serve`: past --max-connections (or the share
+// of RLIMIT_NOFILE planned for connections), and when the process runs out of
+// descriptors (EMFILE), accepting pauses; connections already open are served
+// as usual, and clients left in the listen backlog are served once room is
+// made.
 #include <poll.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 #include "server_process.hpp"
 
@@ -16,48 +17,31 @@ bool readable_within(int fd, std::chrono::milliseconds limit) {
   return ::poll(&p, 1, static_cast<int>(limit.count())) == 1;
 }
 
-// Sets this process's soft RLIMIT_NOFILE to `soft` while it lives; a child
-// started meanwhile keeps that limit.
-class fd_limit_override {
- public:
-  explicit fd_limit_override(rlim_t soft) {
-    ok_ = ::getrlimit(RLIMIT_NOFILE, &saved_) == 0;
-    if (!ok_) return;
-    rlimit lowered = saved_;
-    lowered.rlim_cur = std::min(soft, saved_.rlim_max);
-    ok_ = ::setrlimit(RLIMIT_NOFILE, &lowered) == 0;
-  }
-  ~fd_limit_override() {
-    if (ok_) (void)::setrlimit(RLIMIT_NOFILE, &saved_);
-  }
-  fd_limit_override(const fd_limit_override&) = delete;
-  fd_limit_override& operator=(const fd_limit_override&) = delete;
-  bool ok() const noexcept { return ok_; }
+// `prlimit` from util-linux: runs the server with both descriptor limits set
+// (a soft limit alone the server would raise again).
+constexpr const char* prlimit_path = "/usr/bin/prlimit";
 
- private:
-  rlimit saved_{};
-  bool ok_ = false;
-};
+std::vector<std::string> with_fd_limit(unsigned n) {
+  const std::string limit = std::to_string(n);
+  return {prlimit_path, "--nofile=" + limit + ":" + limit, "--"};
+}
 
-TEST(e2e_limits, connection_past_max_connections_waits_until_one_closes) {
-  temp_dir docroot;
-  const std::string content = random_bytes(512, 61);
-  write_file(docroot / "file.bin", content);
-  server_process server(docroot.path(), {.threads = 1, .extra = {"--max-connections", "3"}});
+// Opens `n` connections that each get an answer, then checks that one more
+// is not accepted until one of them closes.
+void expect_connection_limit(std::uint16_t port, int n, const std::string& content) {
   const std::string request = make_request("GET", "/file.bin");
-
   std::vector<http_client> open;
-  open.reserve(3);
-  for (int i = 0; i < 3; ++i) {
-    open.emplace_back(server.port());
+  open.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    open.emplace_back(port);
     const auto r = open.back().request(request);
     ASSERT_EQ(r.status, 200) << "connection " << i;
   }
-  // A fourth client connects (the kernel's backlog takes it) and sends its
-  // request, but the server does not accept it while three are open.
-  http_client waiting(server.port());
+  // One more connects (the kernel's backlog takes it) and sends its request,
+  // but the server does not accept it while `n` are open.
+  http_client waiting(port);
   ASSERT_TRUE(waiting.send(request));
-  EXPECT_FALSE(readable_within(waiting.fd(), 500ms)) << "answered past --max-connections 3";
+  EXPECT_FALSE(readable_within(waiting.fd(), 500ms)) << "answered past the limit of " << n;
   // The connections already open are served meanwhile.
   const auto again = open[1].request(request);
   EXPECT_EQ(again.status, 200);
@@ -68,6 +52,29 @@ TEST(e2e_limits, connection_past_max_connections_waits_until_one_closes) {
   const auto r = waiting.read_response();
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(same_bytes(r.body, content));
+}
+
+TEST(e2e_limits, connection_past_max_connections_waits_until_one_closes) {
+  temp_dir docroot;
+  const std::string content = random_bytes(512, 61);
+  write_file(docroot / "file.bin", content);
+  server_process server(docroot.path(), {.threads = 1, .extra = {"--max-connections", "3"}});
+  expect_connection_limit(server.port(), 3, content);
+}
+
+TEST(e2e_limits, default_connection_limit_follows_the_descriptor_limit) {
+  if (::access(prlimit_path, X_OK) != 0) GTEST_SKIP() << prlimit_path << " is not available";
+  temp_dir docroot;
+  const std::string content = random_bytes(512, 63);
+  write_file(docroot / "file.bin", content);
+  // 80 descriptors, 56 of them kept for one thread with an 8-entry cache:
+  // the planned share is at least half the limit, 40 connections.
+  server_process server(
+      docroot.path(),
+      {.launcher = with_fd_limit(80), .threads = 1, .extra = {"--open-file-cache", "8"}});
+  EXPECT_TRUE(server.process().wait_for_stderr("leaves room for 40 connections", receive_timeout))
+      << server.process().stderr_text();
+  expect_connection_limit(server.port(), 40, content);
 }
 
 TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
@@ -86,13 +93,16 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
   const std::string content = random_bytes(2048, 62);
   write_file(docroot / "file.bin", content);
 
+  if (::access(prlimit_path, X_OK) != 0) GTEST_SKIP() << prlimit_path << " is not available";
+  // An explicit --max-connections above what the limit allows is kept (with
+  // a warning), so the server does run out of descriptors.
   std::optional<server_process> server;
-  {
-    // The server inherits the low limit; ours is restored at once.
-    fd_limit_override low(server_fd_limit);
-    ASSERT_TRUE(low.ok()) << "cannot lower RLIMIT_NOFILE: " << std::strerror(errno);
-    server.emplace(docroot.path(), server_options{.threads = 1, .extra = {}});
-  }
+  server.emplace(docroot.path(), server_options{.launcher = with_fd_limit(server_fd_limit),
+                                                .threads = 1,
+                                                .extra = {"--max-connections", "10000"}});
+  EXPECT_TRUE(
+      server->process().wait_for_stderr("--max-connections 10000 does not fit", receive_timeout))
+      << server->process().stderr_text();
   const std::string request = make_request("GET", "/file.bin");
   // Load the file into the open-file cache first: once the clients hold all
   // the descriptors, opening it would fail (and be answered with a 500).

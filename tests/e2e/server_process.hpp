@@ -340,6 +340,9 @@ inline command_result run_overlap(std::vector<std::string> args) {
 }
 
 struct server_options {
+  // Words run before the binary, which they must exec, e.g. {"/usr/bin/prlimit",
+  // "--nofile=64:64", "--"} (first, so designated initialisers may omit it).
+  std::vector<std::string> launcher = {};
   std::string access_log = "off";  // FILE, "-" or "off"
   unsigned threads = 2;
   std::vector<std::string> extra;  // further flags, e.g. {"--autoindex"}
@@ -369,15 +372,17 @@ class server_process {
  private:
   static std::vector<std::string> make_argv(const std::filesystem::path& docroot,
                                             const server_options& o) {
-    std::vector<std::string> argv{overlap_binary,
-                                  "serve",
-                                  docroot.string(),
-                                  "--port",
-                                  "0",
-                                  "--threads",
-                                  std::to_string(o.threads),
-                                  "--access-log",
-                                  o.access_log};
+    std::vector<std::string> argv = o.launcher;
+    const std::vector<std::string> command{overlap_binary,
+                                           "serve",
+                                           docroot.string(),
+                                           "--port",
+                                           "0",
+                                           "--threads",
+                                           std::to_string(o.threads),
+                                           "--access-log",
+                                           o.access_log};
+    argv.insert(argv.end(), command.begin(), command.end());
     argv.insert(argv.end(), o.extra.begin(), o.extra.end());
     return argv;
   }
