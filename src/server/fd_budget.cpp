@@ -20,6 +20,7 @@ fd_budget plan_fd_budget(rlimit now, unsigned wanted, unsigned threads, std::siz
   } else {
     const std::uint64_t fits = std::max(room, b.soft_limit / 2);
     b.max_connections = static_cast<unsigned>(std::clamp<std::uint64_t>(fits, 1, wanted));
+    b.limited = b.max_connections < wanted;  // half the limit may cover it all
   }
   return b;
 }

@@ -24,7 +24,7 @@ struct fd_budget {
   std::uint64_t soft_limit = 0;  // the soft limit to set (>= the current one)
   std::uint64_t reserve = 0;     // descriptors kept for files and the server itself
   unsigned max_connections = 0;  // connections to allow across all threads
-  bool limited = false;          // fewer than asked for would fit
+  bool limited = false;          // short of `wanted`: lowered, or (explicit) will not fit
 };
 
 // Plans for `wanted` connections over `threads` threads whose open-file caches

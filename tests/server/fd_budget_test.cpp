@@ -64,6 +64,14 @@ TEST(fd_budget, a_reserve_larger_than_the_limit_still_leaves_half_for_connection
   EXPECT_EQ(b.max_connections, 512u);
 }
 
+TEST(fd_budget, half_the_limit_covering_the_default_is_not_reported_as_a_limit) {
+  // 64 threads' caches would want more than the hard limit, but half of it
+  // still holds every connection asked for.
+  const auto b = plan_fd_budget(limits(20000, 20000), 10000, 64, 1024, false);
+  EXPECT_EQ(b.max_connections, 10000u);
+  EXPECT_FALSE(b.limited);
+}
+
 TEST(fd_budget, a_small_request_that_fits_is_left_alone) {
   const auto b = plan_fd_budget(limits(1024, 1024), 100, 1, 8, false);
   EXPECT_FALSE(b.limited);
