@@ -19,9 +19,12 @@ TEST(e2e_load, new_request_is_answered_while_2000_connections_sit_idle) {
   temp_dir docroot;
   const std::string content = random_bytes(1024, 51);
   write_file(docroot / "file.bin", content);
-  // Long timeouts: the idle connections must still be open when we ask.
+  // Long timeouts: the idle connections must still be open when we ask. An
+  // explicit connection limit: the default one may be lowered to what the
+  // descriptor limit leaves after the open-file caches' reserve.
   server_process server(docroot.path(),
-                        {.extra = {"--header-timeout", "60", "--keepalive-timeout", "60"}});
+                        {.extra = {"--header-timeout", "60", "--keepalive-timeout", "60",
+                                   "--max-connections", std::to_string(idle_connections + 100)}});
 
   std::vector<socket_fd> idle;
   idle.reserve(idle_connections);
