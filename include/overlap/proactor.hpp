@@ -108,15 +108,19 @@ class proactor {
     proactor* p_;
   };
 
-  // The loop's clock (steady): read once each time the loop picks up a
-  // batch of completions, so the handlers of one batch share one reading
-  // instead of each asking the kernel for the time (libuv's uv_now() works
-  // the same way). It lags the true time by at most the time the batch's
-  // handlers have run so far: good for timeouts of milliseconds and more,
-  // not for measuring the handlers themselves.
-  std::chrono::steady_clock::time_point now() const noexcept { return now_; }
-  // Re-reads the clock; the backend calls it when it reaps completions.
-  void update_time() noexcept { now_ = std::chrono::steady_clock::now(); }
+  // The loop's clock (steady): read at the first call after the loop picks
+  // up a batch of completions, so the handlers of one batch share one
+  // reading instead of each asking the kernel for the time (libuv's uv_now()
+  // works the same way), and a loop that never asks never reads it. It lags
+  // the true time by at most the time the batch's handlers have run so far:
+  // good for timeouts of milliseconds and more, not for measuring handlers.
+  std::chrono::steady_clock::time_point now() const noexcept {
+    if (now_stale_) {
+      now_ = std::chrono::steady_clock::now();
+      now_stale_ = false;
+    }
+    return now_;
+  }
 
   const char* backend_name() const noexcept;
   proactor_stats stats() const noexcept;
@@ -135,6 +139,8 @@ class proactor {
   // start) runs: run_one() and the return values count handlers, not kernel
   // completions (a wake-up or a cancellation's own CQE runs no handler).
   void note_handler_run() noexcept { ++handlers_run_; }
+  // A new batch of completions: the next now() reads the clock again.
+  void new_batch() noexcept { now_stale_ = true; }
   void adopt_root(detail::task_root* root) noexcept;
   void drop_root(detail::task_root* root) noexcept;
   void set_exception(std::exception_ptr e) noexcept;
@@ -168,7 +174,8 @@ class proactor {
   std::size_t foreign_head_ = 0;  // first post not yet run (guarded by foreign_mutex_)
   std::atomic<bool> foreign_pending_{false};
   std::size_t handlers_run_ = 0;
-  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
+  mutable std::chrono::steady_clock::time_point now_{};
+  mutable bool now_stale_ = true;
 
   // Recycled blocks for callable-form operations, by 64-byte size class.
   static constexpr std::size_t block_granule = 64;

@@ -139,7 +139,7 @@ void proactor::stop() noexcept {
 // after stop(): run_one() must run one handler, and a handler that calls
 // stop() must keep the rest queued until restart().
 void proactor::take_foreign_posts(std::size_t max_handlers) {
-  update_time();
+  new_batch();
   for (std::size_t n = 0; n < max_handlers && !stopped(); ++n) {
     std::function<void()> fn;
     {
@@ -158,7 +158,7 @@ void proactor::take_foreign_posts(std::size_t max_handlers) {
 }
 
 void proactor::run_ready(std::size_t max_handlers) {
-  if (ready_head_ != nullptr) update_time();
+  if (ready_head_ != nullptr) new_batch();
   const std::size_t start = handlers_run_;
   while (ready_head_ != nullptr && handlers_run_ - start < max_handlers && !stopped()) {
     operation* op = ready_head_;

@@ -688,7 +688,7 @@ std::size_t uring_backend::reap(std::size_t max) {
       io_uring_get_events(&ring_);
       continue;
     }
-    if (total == 0) owner_.update_time();  // once per batch, for proactor::now()
+    if (total == 0) owner_.new_batch();  // proactor::now() reads the clock again
     const std::uint64_t user_data = cqe->user_data;
     const int res = cqe->res;
     const std::uint32_t flags = cqe->flags;
