@@ -57,6 +57,7 @@ class signal_watch final {
 unsigned plan_descriptors(const server_config& config) {
   rlimit now{};
   if (::getrlimit(RLIMIT_NOFILE, &now) != 0) return config.max_connections;
+  const rlim_t hard = now.rlim_max;  // for the message: the plan may have to ignore it
   const std::size_t cache = config.http.site.open_file_cache_entries;
   fd_budget b = plan_fd_budget(now, config.max_connections, config.threads, cache,
                                config.max_connections_set);
@@ -81,8 +82,7 @@ unsigned plan_descriptors(const server_config& config) {
                  "overlap serve: RLIMIT_NOFILE %llu (hard limit %llu) leaves room for %u "
                  "connections, not %u: raise the limit (ulimit -n) or set --max-connections\n",
                  static_cast<unsigned long long>(b.soft_limit),
-                 static_cast<unsigned long long>(now.rlim_max), b.max_connections,
-                 config.max_connections);
+                 static_cast<unsigned long long>(hard), b.max_connections, config.max_connections);
   }
   return b.max_connections;
 }

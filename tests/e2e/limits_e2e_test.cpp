@@ -89,39 +89,38 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
   if (raise_fd_limit(2 * clients + 256) < 2 * clients + 64) {
     GTEST_SKIP() << "RLIMIT_NOFILE cannot be raised enough for the clients";
   }
+  if (::access(prlimit_path, X_OK) != 0) GTEST_SKIP() << prlimit_path << " is not available";
   temp_dir docroot;
   const std::string content = random_bytes(2048, 62);
   write_file(docroot / "file.bin", content);
 
-  if (::access(prlimit_path, X_OK) != 0) GTEST_SKIP() << prlimit_path << " is not available";
   // An explicit --max-connections above what the limit allows is kept (with
   // a warning), so the server does run out of descriptors.
-  std::optional<server_process> server;
-  server.emplace(docroot.path(), server_options{.launcher = with_fd_limit(server_fd_limit),
-                                                .threads = 1,
-                                                .extra = {"--max-connections", "10000"}});
+  server_process server(docroot.path(), {.launcher = with_fd_limit(server_fd_limit),
+                                         .threads = 1,
+                                         .extra = {"--max-connections", "10000"}});
   EXPECT_TRUE(
-      server->process().wait_for_stderr("--max-connections 10000 does not fit", receive_timeout))
-      << server->process().stderr_text();
+      server.process().wait_for_stderr("--max-connections 10000 does not fit", receive_timeout))
+      << server.process().stderr_text();
   const std::string request = make_request("GET", "/file.bin");
   // Load the file into the open-file cache first: once the clients hold all
   // the descriptors, opening it would fail (and be answered with a 500).
   {
-    http_client warm(server->port());
+    http_client warm(server.port());
     ASSERT_EQ(warm.request(request).status, 200);
   }
 
   std::vector<http_client> pending;
   pending.reserve(clients);
   for (int i = 0; i < clients; ++i) {
-    pending.emplace_back(server->port());
+    pending.emplace_back(server.port());
     ASSERT_TRUE(pending.back().send(request)) << "client " << i;
   }
   // More clients than the server has descriptors for: it must hit EMFILE,
   // say so, and keep going.
-  ASSERT_TRUE(server->process().wait_for_stderr("Too many open files", receive_timeout))
+  ASSERT_TRUE(server.process().wait_for_stderr("Too many open files", receive_timeout))
       << "stderr:\n"
-      << server->process().stderr_text();
+      << server.process().stderr_text();
 
   // Read answers as they come, closing each answered client to make room,
   // until every client has its response (bounded).
@@ -146,7 +145,7 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
         EXPECT_TRUE(same_bytes(r.body, content));
         ++answered;
       } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what() << "\nserver stderr:\n" << server->process().stderr_text();
+        ADD_FAILURE() << e.what() << "\nserver stderr:\n" << server.process().stderr_text();
       }
       pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));  // closes it
     }
@@ -158,7 +157,7 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
   EXPECT_LT(answered_before_any_close, clients);
 
   // Still healthy afterwards.
-  http_client fresh(server->port());
+  http_client fresh(server.port());
   const auto r = fresh.request(request);
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(same_bytes(r.body, content));
