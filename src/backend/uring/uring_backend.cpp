@@ -17,9 +17,9 @@
 #include <string>
 #include <system_error>
 
+#include "backend/completion_conventions.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
-#include "uring_conventions.hpp"
 
 namespace overlap::detail {
 namespace {
@@ -559,22 +559,6 @@ void uring_backend::resubmit_rest(io_op& op) {
     }
   }
   submit_op(op);
-}
-
-void uring_backend::advance_writev(io_op& op, std::size_t n) noexcept {
-  op.done += n;
-  while (n > 0 && op.iov_index < op.iovcnt) {
-    const std::size_t left = op.iov[op.iov_index].iov_len - op.iov_offset;
-    if (n < left) {
-      op.iov_offset += n;
-      return;
-    }
-    n -= left;
-    op.iov_offset = 0;
-    ++op.iov_index;
-  }
-  // Skip empty iovecs so the next submission starts on data.
-  while (op.iov_index < op.iovcnt && op.iov[op.iov_index].iov_len == 0) ++op.iov_index;
 }
 
 void uring_backend::try_sendfile(io_op& op, bool initiating) {

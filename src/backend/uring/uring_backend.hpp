@@ -65,7 +65,6 @@ class uring_backend final : public backend {
   std::size_t copy_out(io_state& s, char* dst, std::size_t max) noexcept;
 
   // Write side extras.
-  void advance_writev(io_op& op, std::size_t n) noexcept;
   void resubmit_rest(io_op& op);
   void try_sendfile(io_op& op, bool initiating);
 

@@ -6,9 +6,9 @@
 #include <climits>
 #include <cstring>
 
+#include "backend/completion_conventions.hpp"
 #include "overlap/proactor.hpp"
 #include "uring_backend.hpp"
-#include "uring_conventions.hpp"
 
 namespace overlap::detail {
 
