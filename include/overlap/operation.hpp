@@ -127,6 +127,8 @@ class io_op : public operation {
   __kernel_timespec ts{};       // timer expiry or absolute deadline (CLOCK_MONOTONIC)
   io_op* state_prev = nullptr;  // in-flight list of the io_state
   io_op* state_next = nullptr;
+  std::uint32_t timer_index = 0;  // epoll backend: position + 1 in its timer heap, 0 = none
+  std::uint32_t wait_events = 0;  // epoll backend: the readiness (EPOLLIN/OUT) it waits for
 
   // Result (read by the handler form).
   std::error_code ec;

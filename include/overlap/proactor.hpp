@@ -48,7 +48,8 @@ struct proactor_options {
   // completions are far apart. Zero (the default) never spins. Needs a kernel
   // with IORING_SETUP_TASKRUN_FLAG (5.19); ignored otherwise.
   std::chrono::microseconds busy_poll{0};
-  // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring.
+  // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring where the
+  // kernel allows it and epoll where it does not (see backend_fallback_reason).
   std::string backend;
 };
 
@@ -123,6 +124,9 @@ class proactor {
   }
 
   const char* backend_name() const noexcept;
+  // Why io_uring could not be used when no backend was named and the epoll
+  // emulation stands in; empty otherwise.
+  const std::string& backend_fallback_reason() const noexcept { return fallback_reason_; }
   proactor_stats stats() const noexcept;
   const proactor_options& options() const noexcept { return options_; }
 
@@ -162,6 +166,7 @@ class proactor {
 
   proactor_options options_;
   std::unique_ptr<detail::backend> backend_;
+  std::string fallback_reason_;
   std::atomic<bool> stopped_{false};
   bool shutting_down_ = false;
   std::size_t outstanding_ = 0;  // operations in flight + queued completions + guards

@@ -19,19 +19,25 @@
 namespace overlap {
 namespace {
 
-std::unique_ptr<detail::backend> make_backend(proactor& p, const proactor_options& o) {
+std::unique_ptr<detail::backend> make_backend(proactor& p, const proactor_options& o,
+                                              std::string& fallback_reason) {
   std::string name = o.backend;
   if (name.empty()) {
     const char* env = std::getenv("OVERLAP_BACKEND");
     name = env != nullptr ? env : "";
   }
-  if (name.empty() || name == "io_uring" || name == "uring")
-    return detail::make_uring_backend(p, o);
-  if (name == "epoll") {
-    throw std::system_error(make_error_code(errc::not_supported),
-                            "the epoll backend is not available in this build; "
-                            "unset OVERLAP_BACKEND to use io_uring");
+  if (name.empty()) {
+    // Nothing named: io_uring where the kernel allows it, else the epoll
+    // emulation (old kernels, seccomp profiles, kernel.io_uring_disabled).
+    try {
+      return detail::make_uring_backend(p, o);
+    } catch (const std::system_error& e) {
+      fallback_reason = e.what();
+      return detail::make_epoll_backend(p, o);
+    }
   }
+  if (name == "io_uring" || name == "uring") return detail::make_uring_backend(p, o);
+  if (name == "epoll") return detail::make_epoll_backend(p, o);
   throw std::invalid_argument("unknown backend '" + name + "' (expected io_uring or epoll)");
 }
 
@@ -39,7 +45,7 @@ std::unique_ptr<detail::backend> make_backend(proactor& p, const proactor_option
 
 proactor::proactor(proactor_options options) : options_(std::move(options)) {
   owned_ops_.prev = owned_ops_.next = &owned_ops_;
-  backend_ = make_backend(*this, options_);
+  backend_ = make_backend(*this, options_, fallback_reason_);
 }
 
 proactor::~proactor() {

@@ -54,5 +54,7 @@ class backend {
 // Creates the io_uring backend; throws std::system_error with a clear message
 // when io_uring cannot be set up (disabled, blocked by seccomp, too old).
 std::unique_ptr<backend> make_uring_backend(proactor& owner, const proactor_options& options);
+// Creates the epoll backend (a reactor emulating completions).
+std::unique_ptr<backend> make_epoll_backend(proactor& owner, const proactor_options& options);
 
 }  // namespace overlap::detail

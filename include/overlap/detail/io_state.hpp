@@ -58,7 +58,8 @@ struct io_state {
   io_op* pending_receive = nullptr;  // a receive waiting for data
 
   // Private buffer used when the shared ring ran dry (ENOBUFS) and a receive is
-  // waiting: guarantees progress without dropping the connection.
+  // waiting: guarantees progress without dropping the connection. The epoll
+  // backend receives into it always (from its pool of buffers).
   std::unique_ptr<char[]> spill;
   std::uint32_t spill_len = 0;
   std::uint32_t spill_off = 0;
@@ -66,6 +67,13 @@ struct io_state {
 
   // Operations waiting for the socket to become writable (sendfile).
   io_op* pending_sendfile = nullptr;
+
+  // epoll backend: the descriptor is in the epoll set; file operations of
+  // this state running on the file thread pool (a close waits for them, so
+  // the descriptor number is not reused under a worker).
+  bool epoll_registered = false;
+  bool close_deferred = false;
+  std::uint32_t pool_ops = 0;
 
   sockaddr_storage peer{};  // connect target (must outlive submission)
   socklen_t peer_len = 0;
