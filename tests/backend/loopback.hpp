@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -24,6 +25,12 @@
 #include "overlap/tcp_stream.hpp"
 
 namespace overlap_test {
+
+// The suite runs once per backend (OVERLAP_BACKEND); counters such as
+// busy_polls and enobufs exist only where io_uring does the work.
+inline bool uses_io_uring(const overlap::proactor& p) {
+  return std::strcmp(p.backend_name(), "io_uring") == 0;
+}
 
 // An owned raw descriptor (for blocking peers that are not overlap objects).
 class unique_fd {
