@@ -137,6 +137,7 @@ int run_echo_server(const echo_config& config) {
 
   proactor_options options;
   options.busy_poll = std::chrono::microseconds(config.busy_poll_us);
+  options.backend = config.backend;
   thread_group group(config.threads, options);
   try {
     group.run([&](unsigned index, proactor& p) {
@@ -147,6 +148,10 @@ int run_echo_server(const echo_config& config) {
         // set up is reported instead of a port nobody serves.
         std::printf("listening on %s\n", listeners.bound.to_string().c_str());
         std::fflush(stdout);
+        if (!p.backend_fallback_reason().empty()) {
+          std::fprintf(stderr, "overlap echo: io_uring is not available (%s); using epoll\n",
+                       p.backend_fallback_reason().c_str());
+        }
         signal_set signals(p, {SIGINT, SIGTERM});
         signals.async_wait([&](std::error_code ec, std::size_t) {
           if (!ec) group.stop_all();

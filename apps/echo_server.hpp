@@ -12,6 +12,7 @@ struct echo_config {
   // proactor_options::busy_poll. On by default: an echo server's completions
   // follow each other closely, and the spin adapts (and stops) when they do not.
   unsigned busy_poll_us = 50;
+  std::string backend;  // proactor_options::backend (empty: automatic)
 };
 
 // Serves until SIGINT/SIGTERM; returns the process exit status.

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "overlap 0.1.0");
 
+  const char* backend_help =
+      "io_uring or epoll (default: $OVERLAP_BACKEND, else io_uring where the kernel allows it)";
   overlap::apps::echo_config echo;
   auto* echo_cmd = app.add_subcommand("echo", "TCP echo server, one proactor per thread");
   echo_cmd->add_option("--bind", echo.bind, "Address to listen on")->capture_default_str();
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
                    "Longest adaptive spin before sleeping, in microseconds (0 = never spin)")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  echo_cmd->add_option("--backend", echo.backend, backend_help)
+      ->check(CLI::IsMember({"io_uring", "epoll"}));
 
   overlap::server::server_config serve;
   serve.docroot = default_docroot();
@@ -133,6 +137,8 @@ int main(int argc, char** argv) {
                    "Longest adaptive spin before sleeping, in microseconds (0 = never spin)")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  serve_cmd->add_option("--backend", serve.backend, backend_help)
+      ->check(CLI::IsMember({"io_uring", "epoll"}));
   bool no_defer_accept = false;
   serve_cmd->add_flag("--no-defer-accept", no_defer_accept,
                       "Accept each connection at once, not when its first bytes arrive");

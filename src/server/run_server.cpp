@@ -130,6 +130,7 @@ int run_server(const server_config& config) {
   shard_signals flags;
   proactor_options options;
   options.busy_poll = config.busy_poll_us;
+  options.backend = config.backend;
   thread_group group(config.threads, options);
   const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
   try {
@@ -143,6 +144,10 @@ int run_server(const server_config& config) {
         std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s (%s)\n",
                      listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
                      config.threads == 1 ? "" : "s", p.backend_name());
+        if (!p.backend_fallback_reason().empty()) {
+          std::fprintf(stderr, "overlap serve: io_uring is not available (%s); using epoll\n",
+                       p.backend_fallback_reason().c_str());
+        }
       }
       shard.start();
       p.run();

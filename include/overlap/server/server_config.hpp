@@ -61,6 +61,9 @@ struct server_config {
   bool max_connections_set = false;
   bool defer_accept = default_defer_accept;
   std::chrono::microseconds busy_poll_us = default_busy_poll_us;
+  // proactor_options::backend: "io_uring", "epoll", or empty for io_uring
+  // where the kernel allows it ($OVERLAP_BACKEND also applies).
+  std::string backend;
   http::http_config http;
 };
 
