@@ -14,6 +14,7 @@
 #   --open-rate R     total offered rate of the open-loop case, 16 conns x 64 B
 #                     (default 20000; 0 skips the case)
 #   --servers LIST    comma-separated subset of overlap,asio-epoll,asio-uring
+#                     (default), or overlap-epoll: overlap on its epoll backend
 #   --connections L   comma-separated connection counts (default 1,16,256,1000)
 #   --sizes LIST      comma-separated message sizes in bytes (default 64,4096)
 #   --out FILE        also write the Markdown to FILE and the raw runs to
@@ -35,7 +36,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
-readonly all_servers=(overlap asio-epoll asio-uring)
+readonly all_servers=(overlap overlap-epoll asio-epoll asio-uring)
 # shellcheck source=lib/common.sh
 source "$repo/bench/lib/common.sh"
 
@@ -119,6 +120,7 @@ done
 server_command() {
     case $1 in
         overlap) server_cmd=("${overlap_echo_cmd[@]}") ;;
+        overlap-epoll) server_cmd=("${overlap_echo_cmd[@]}" --backend epoll) ;;
         asio-epoll) server_cmd=("$asio_dir/asio_echo_epoll") ;;
         asio-uring) server_cmd=("$asio_dir/asio_echo_uring") ;;
     esac

@@ -13,7 +13,8 @@
 #   --duration S           whole seconds of load per run (default 5)
 #   --quick                smoke test: 1 repetition of 2 s, 16 and 1024
 #                          connections, Connection: close for 100B and 1K only
-#   --servers LIST         comma-separated subset of overlap,nginx
+#   --servers LIST         comma-separated subset of overlap,nginx (default),
+#                          or overlap-epoll: overlap serve on its epoll backend
 #   --connections LIST     keep-alive connection counts (default 16,256,1024)
 #   --sizes LIST           file sizes, N with B, K or M (default
 #                          100B,1K,16K,256K,1M,16M; K = 1024, M = 1024*1024)
@@ -46,7 +47,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
-readonly all_servers=(overlap nginx)
+readonly all_servers=(overlap overlap-epoll nginx)
 # shellcheck source=lib/common.sh
 source "$repo/bench/lib/common.sh"
 wrk_bin=${WRK:-wrk}
@@ -236,16 +237,18 @@ check_process() {
 start_server() {
     local name=$1 err="$tmp/$1.err" attempt
     case $name in
-        overlap)
-            start_pinned /dev/null "$err" "${overlap_cmd[@]}" "$docroot" --port 0
+        overlap | overlap-epoll)
+            local backend=()
+            [[ $name == overlap-epoll ]] && backend=(--backend epoll)
+            start_pinned /dev/null "$err" "${overlap_cmd[@]}" "$docroot" --port 0 "${backend[@]}"
             wait_for_line "$err" 'listening on '
             if [[ $found_line =~ listening\ on\ ([^ ,]+):([0-9]+) ]]; then
                 server_port=${BASH_REMATCH[2]}
             else
-                server_failed overlap "did not report a listening address" "$err"
+                server_failed "$name" "did not report a listening address" "$err"
                 return 1
             fi
-            check_process overlap "$server_pid" "${overlap_cmd[0]}" || { stop_pid "$server_pid"; return 1; }
+            check_process "$name" "$server_pid" "${overlap_cmd[0]}" || { stop_pid "$server_pid"; return 1; }
             ;;
         nginx)
             # The free port may be taken between the probe and nginx's bind;
