@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "backend/loopback.hpp"
 #include "overlap/file.hpp"
@@ -202,6 +203,49 @@ TEST(file_ops, read_of_a_large_file_is_complete) {
   p.run();
   EXPECT_EQ(read, content.size());
   EXPECT_TRUE(got == content) << "bytes differ";
+}
+
+// The epoll backend writes files on its thread pool. A file closed while such
+// a write still runs keeps its descriptor until the write returns, so the
+// number cannot be reused under the worker; the write then completes with
+// its own result, all of it delivered.
+TEST(file_ops, closing_during_a_pool_write_defers_the_close_until_it_returns) {
+  overlap::proactor p;
+  if (overlap_test::uses_io_uring(p)) {
+    GTEST_SKIP() << "io_uring writes files in the kernel and cancels them on close";
+  }
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  unique_fd read_end(fds[0]);
+  const std::string data = overlap_test::pattern(1u << 20, 3);  // far more than a pipe holds
+  overlap::file f(p);
+  f.adopt(fds[1]);
+  int calls = 0;
+  std::error_code result;
+  std::size_t written = 0;
+  f.async_write(data, [&](std::error_code ec, std::size_t n) {
+    ++calls;
+    result = ec;
+    written = n;
+  });
+  f.close();
+  EXPECT_NE(::fcntl(fds[1], F_GETFD), -1) << "closed while the write was running";
+  std::string got;
+  std::thread reader([&] {
+    char buf[65536];
+    for (;;) {
+      const ssize_t n = ::read(read_end.get(), buf, sizeof(buf));
+      if (n <= 0) break;  // end of file: the deferred close happened
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  p.run();
+  reader.join();
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(result) << result.message();
+  EXPECT_EQ(written, data.size());
+  EXPECT_TRUE(got == data) << "the reader got " << got.size() << " bytes";
+  EXPECT_EQ(::fcntl(fds[1], F_GETFD), -1) << "the write end was never closed";
 }
 
 }  // namespace
