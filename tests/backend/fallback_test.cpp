@@ -3,11 +3,6 @@
 // emulation and says why; one that names io_uring fails with a clear error.
 // Each case runs in a forked child, since a seccomp filter cannot be removed.
 #include <gtest/gtest.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,33 +13,11 @@
 #include <string>
 #include <system_error>
 
+#include "block_io_uring.hpp"
 #include "overlap/proactor.hpp"
 #include "overlap/timer.hpp"
 
 namespace {
-
-#if defined(__x86_64__)
-constexpr std::uint32_t native_arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr std::uint32_t native_arch = AUDIT_ARCH_AARCH64;
-#endif
-
-// Makes io_uring_setup(2) fail with EPERM in this process, as Docker's
-// default seccomp profile does.
-bool block_io_uring() {
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, native_arch, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog prog{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
-}
 
 // Runs body in a child with io_uring blocked; returns the child's exit
 // status (body's return value), 100 if the filter could not be installed.
@@ -52,7 +25,7 @@ int with_io_uring_blocked(const std::function<int()>& body) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::unsetenv("OVERLAP_BACKEND");
-    if (!block_io_uring()) ::_exit(100);
+    if (!overlap_test::block_io_uring()) ::_exit(100);
     int rc = 99;
     try {
       rc = body();
