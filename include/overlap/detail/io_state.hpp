@@ -72,6 +72,11 @@ struct io_state {
   // this state running on the file thread pool (a close waits for them, so
   // the descriptor number is not reused under a worker).
   bool epoll_registered = false;
+  // Registered and known to have nothing to read (the last receive drained
+  // it): a receive then waits for the next edge without a system call. Never
+  // set once epoll reported a hang-up: the end of stream raises no new edge.
+  bool epoll_drained = false;
+  bool epoll_hangup = false;
   bool close_deferred = false;
   std::uint32_t pool_ops = 0;
 

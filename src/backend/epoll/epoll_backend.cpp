@@ -41,6 +41,14 @@ bool is_file_op(op_kind k) noexcept {
          k == op_kind::file_write;
 }
 
+// A receive that got fewer bytes than it asked for emptied the socket: with
+// the descriptor registered, data arriving later raises a new edge, so the
+// next receive can wait for it without a system call. Not after a hang-up,
+// whose edge has come and gone.
+bool drained_by(const io_state& s, std::size_t got, std::size_t asked) noexcept {
+  return s.epoll_registered && !s.epoll_hangup && got < asked;
+}
+
 int clamp_result(std::size_t n) noexcept {
   return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
 }
@@ -280,10 +288,12 @@ epoll_backend::attempt_result epoll_backend::attempt_receive(io_op& op) {
     settle(op, s.peer_eof ? posted_eof : s.recv_error);
     return attempt_result::settled;
   }
+  if (s.epoll_drained) return attempt_result::would_block;  // the next edge says when
   s.spill = take_buffer();
   for (;;) {
     const ssize_t n = ::recv(s.fd, s.spill.get(), buffer_size_, 0);
     if (n > 0) {
+      s.epoll_drained = drained_by(s, static_cast<std::size_t>(n), buffer_size_);
       s.spill_len = static_cast<std::uint32_t>(n);
       s.spill_off = 0;
       settle(op, static_cast<int>(n));
@@ -308,10 +318,18 @@ epoll_backend::attempt_result epoll_backend::attempt_receive(io_op& op) {
 epoll_backend::attempt_result epoll_backend::attempt_read(io_op& op) {
   io_state& s = *op.sock;
   op.done += copy_out(s, op.buf + op.done, op.len - op.done);
+  if (s.epoll_drained && op.done < op.len && !(op.kind == op_kind::read_some && op.done > 0)) {
+    return attempt_result::would_block;
+  }
   while (op.done < op.len && !(op.kind == op_kind::read_some && op.done > 0)) {
-    const ssize_t n = ::recv(op.fd, op.buf + op.done, op.len - op.done, 0);
+    const std::size_t want = op.len - op.done;
+    const ssize_t n = ::recv(op.fd, op.buf + op.done, want, 0);
     if (n > 0) {
       op.done += static_cast<std::size_t>(n);
+      s.epoll_drained = drained_by(s, static_cast<std::size_t>(n), want);
+      if (s.epoll_drained && op.done < op.len && op.kind == op_kind::read_exact) {
+        return attempt_result::would_block;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -506,7 +524,11 @@ std::size_t epoll_backend::wait(std::chrono::nanoseconds timeout, std::size_t) {
 
 void epoll_backend::on_ready(io_state& s, std::uint32_t events) {
   std::uint32_t ready = 0;
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) ready |= EPOLLIN;
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    ready |= EPOLLIN;
+    s.epoll_drained = false;
+  }
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) s.epoll_hangup = true;
   if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) ready |= EPOLLOUT;
   // Retrying only posts results, so the in-flight list does not change here.
   for (io_op* op = s.inflight; op != nullptr; op = op->state_next) {
