@@ -144,6 +144,11 @@ int main(int argc, char** argv) {
                       "Accept each connection at once, not when its first bytes arrive");
   serve_cmd->add_flag("--autoindex", serve.http.site.autoindex,
                       "List directories without an index");
+  serve_cmd
+      ->add_option("--autoindex-max-entries", serve.http.site.autoindex_max_entries,
+                   "Most entries one directory listing shows (read on the event loop)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str();
   serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
                       "Serve names starting with '.'");
 

@@ -44,7 +44,8 @@ struct dir_closer {
 
 }  // namespace
 
-bool render_autoindex(int dir_fd, std::string_view url_path, bool show_dotfiles, std::string& out) {
+bool render_autoindex(int dir_fd, std::string_view url_path, bool show_dotfiles,
+                      std::size_t max_entries, std::string& out) {
   // A fresh descriptor: readdir needs one opened for reading, and closedir()
   // closes it.
   const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -61,6 +62,7 @@ bool render_autoindex(int dir_fd, std::string_view url_path, bool show_dotfiles,
     bool directory;
   };
   std::vector<entry> entries;
+  bool truncated = false;
   while (const dirent* d = ::readdir(dir.get())) {
     const std::string_view name(d->d_name);
     if (name == "." || name == "..") {
@@ -68,6 +70,10 @@ bool render_autoindex(int dir_fd, std::string_view url_path, bool show_dotfiles,
     }
     if (name[0] == '.' && !show_dotfiles) {
       continue;
+    }
+    if (entries.size() == max_entries) {
+      truncated = true;
+      break;
     }
     bool is_dir = d->d_type == DT_DIR;
     if (d->d_type == DT_UNKNOWN || d->d_type == DT_LNK) {
@@ -105,7 +111,12 @@ bool render_autoindex(int dir_fd, std::string_view url_path, bool show_dotfiles,
     }
     out += "</a></li>\n";
   }
-  out += "</ul></body></html>\n";
+  out += "</ul>\n";
+  if (truncated) {
+    out += "<p>Only the first " + std::to_string(max_entries) +
+           " entries (in directory order) are listed.</p>\n";
+  }
+  out += "</body></html>\n";
   return true;
 }
 

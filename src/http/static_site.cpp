@@ -101,7 +101,8 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
   if (!options_.autoindex) {
     return {site_lookup::outcome::error, http_status::forbidden, nullptr};
   }
-  if (!render_autoindex(r.file->fd.get(), path, options_.serve_dotfiles, listing)) {
+  if (!render_autoindex(r.file->fd.get(), path, options_.serve_dotfiles,
+                        options_.autoindex_max_entries, listing)) {
     return failure(open_status::error, path, errno);
   }
   return {site_lookup::outcome::listing, http_status::ok, nullptr};

@@ -102,6 +102,25 @@ TEST_F(static_files, autoindex_lists_escaped_names_without_dotfiles) {
   EXPECT_EQ(r.body.find("<c>"), std::string::npos);
 }
 
+TEST_F(static_files, autoindex_lists_at_most_its_limit_and_says_so) {
+  for (int i = 0; i < 30; ++i) root.write("many/f" + std::to_string(100 + i), "x");
+  harness h(root, with([](http_config& c) {
+              c.site.autoindex = true;
+              c.site.autoindex_max_entries = 12;
+            }));
+  const auto r = h.one(get("/many/"));
+  EXPECT_EQ(r.status, 200u);
+  std::size_t listed = 0;
+  for (auto at = r.body.find("<li><a href=\"./f"); at != std::string::npos;
+       at = r.body.find("<li><a href=\"./f", at + 1)) {
+    ++listed;
+  }
+  EXPECT_EQ(listed, 12u);
+  EXPECT_NE(r.body.find("Only the first 12 entries"), std::string::npos);
+  // Within the limit the page is complete and says nothing.
+  EXPECT_EQ(h.one(get("/plain/")).body.find("Only the first"), std::string::npos);
+}
+
 TEST_F(static_files, dotfile_is_404) {
   harness h(root);
   EXPECT_EQ(h.one(get("/.env")).status, 404u);

@@ -48,6 +48,10 @@ inline constexpr std::size_t max_method_bytes = 32;
 
 inline constexpr const char* default_mime_types_path = "/etc/mime.types";
 
+// Most entries one autoindex page lists: the directory is read on the event
+// loop's thread, so this bounds the time (and memory) one request can take.
+inline constexpr std::size_t default_autoindex_max_entries = 10000;
+
 // Limits applied while parsing one connection's requests.
 struct parser_limits {
   std::size_t max_header_bytes = default_max_header_bytes;
@@ -59,6 +63,7 @@ struct parser_limits {
 struct site_options {
   std::vector<std::string> index_names{"index.html"};
   bool autoindex = false;
+  std::size_t autoindex_max_entries = default_autoindex_max_entries;
   bool serve_dotfiles = false;  // any path segment starting with '.' is 404 when false
   std::string mime_types_path = default_mime_types_path;  // empty: built-in table only
   std::size_t small_file_bytes = default_small_file_bytes;
