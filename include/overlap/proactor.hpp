@@ -45,8 +45,9 @@ struct proactor_options {
   // before sleeping in the kernel. Spinning saves the sleep and wake-up when
   // completions follow each other closely (ping-pong traffic); the loop adapts
   // how long it spins to what recent spins found and stops spinning while
-  // completions are far apart. Zero (the default) never spins. Needs a kernel
-  // with IORING_SETUP_TASKRUN_FLAG (5.19); ignored otherwise.
+  // completions are far apart. Zero (the default) never spins. The io_uring
+  // backend needs a kernel with IORING_SETUP_TASKRUN_FLAG (5.19) for it and
+  // ignores it otherwise; the epoll backend spins on epoll_wait.
   std::chrono::microseconds busy_poll{0};
   // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring where the
   // kernel allows it and epoll where it does not (see backend_fallback_reason).

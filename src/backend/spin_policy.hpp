@@ -1,11 +1,10 @@
 // Adaptive busy-polling before the event loop sleeps.
 //
-// Sleeping in io_uring_enter and being woken costs a context switch each way
-// and, on a virtual machine, an inter-processor interrupt the hypervisor has
-// to deliver: tens of microseconds per round trip, paid by the peer that wakes
-// us as much as by us. When the next completion is only microseconds away
-// (ping-pong traffic, a busy server between bursts) it is cheaper to spin on
-// the ring for a moment. When completions are far apart, spinning only burns
+// Sleeping in the kernel (io_uring_enter, epoll_wait) and being woken costs a context switch each
+// way and, on a virtual machine, an inter-processor interrupt the hypervisor has to deliver: tens
+// of microseconds per round trip, paid by the peer that wakes us as much as by us. When the next
+// completion is only microseconds away (ping-pong traffic, a busy server between bursts) it is
+// cheaper to spin on the ring for a moment. When completions are far apart, spinning only burns
 // CPU. This policy decides how long to spin, from what recent spins found:
 //
 // - a spin that saw a completion arrive records how long it took; the next
@@ -17,13 +16,25 @@
 //   spins mostly run out (bursts with long pauses between them) ends up
 //   spinning rarely, while one whose spins mostly succeed keeps spinning.
 //
-// Pure logic with no clock of its own, so tests can drive it.
+// Pure logic with no clock of its own, so tests can drive it. Both backends
+// use it: io_uring spins on its completion queue, epoll on epoll_wait with a
+// zero timeout.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 
 namespace overlap::detail {
+
+// Tells the CPU this is a spin-wait loop (saves power, yields to a sibling
+// hyperthread).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 class spin_policy {
  public:

@@ -67,7 +67,8 @@ epoll_backend::epoll_backend(proactor& owner, const proactor_options& options)
     : owner_(owner),
       buffer_size_(options.recv_buffer_size == 0 ? 4096 : options.recv_buffer_size),
       max_free_buffers_(options.recv_buffer_count),
-      files_(file_threads) {
+      files_(file_threads),
+      spin_(std::chrono::duration_cast<std::chrono::nanoseconds>(options.busy_poll)) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw setup_error(errno, "epoll_create1");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -484,6 +485,13 @@ std::size_t epoll_backend::wait(std::chrono::nanoseconds timeout, std::size_t) {
         std::max<std::int64_t>(expiry_ns(*timers_.top()) - monotonic_ns(), 0);
     if (wait_ns < 0 || until < wait_ns) wait_ns = until;
   }
+  if (wait_ns != 0) {
+    const std::int64_t budget = spin_.next_budget().count();
+    if (budget > 0 && (wait_ns < 0 || wait_ns > budget)) {
+      if (const int n = spin_for_events(budget); n > 0) return dispatch(n);
+      if (wait_ns > 0) wait_ns -= budget;
+    }
+  }
   int n;
   for (;;) {
     if (has_pwait2_) {
@@ -507,6 +515,31 @@ std::size_t epoll_backend::wait(std::chrono::nanoseconds timeout, std::size_t) {
   }
   ++stats_.submissions;
   if (n < 0 && errno != EINTR) throw std::system_error(errno, std::system_category(), "epoll_wait");
+  return dispatch(std::max(n, 0));
+}
+
+// Busy-polls epoll for up to budget_ns (proactor_options::busy_poll): returns
+// the number of events found, 0 if the budget ran out first.
+int epoll_backend::spin_for_events(std::int64_t budget_ns) {
+  const std::int64_t start = monotonic_ns();
+  for (;;) {
+    const int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
+    const std::int64_t waited = monotonic_ns() - start;
+    if (n > 0) {
+      spin_.arrived(std::chrono::nanoseconds(waited));
+      ++stats_.busy_polls;
+      return n;
+    }
+    if (waited >= budget_ns) {
+      spin_.expired();
+      ++stats_.busy_poll_misses;
+      return 0;
+    }
+    cpu_relax();
+  }
+}
+
+std::size_t epoll_backend::dispatch(int n) {
   const std::uint64_t before = stats_.completions;
   for (int i = 0; i < n; ++i) {
     auto* s = static_cast<io_state*>(events_[static_cast<std::size_t>(i)].data.ptr);

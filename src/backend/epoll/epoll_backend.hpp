@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/spin_policy.hpp"
 #include "file_pool.hpp"
 #include "overlap/detail/backend.hpp"
 #include "overlap/detail/io_state.hpp"
@@ -57,6 +58,8 @@ class epoll_backend final : public backend {
   void wait_for(io_op& op, std::uint32_t events);
   void settle(io_op& op, int res) noexcept;  // the result is known: post it
   void on_ready(io_state& s, std::uint32_t events);
+  int spin_for_events(std::int64_t budget_ns);
+  std::size_t dispatch(int events);
   void expire_timers();
   void cancel_expired(io_op& op) noexcept;
   void finish_file_ops();
@@ -74,6 +77,7 @@ class epoll_backend final : public backend {
   std::vector<std::unique_ptr<char[]>> free_buffers_;
   timer_heap timers_;
   file_pool files_;
+  spin_policy spin_;
   std::vector<std::pair<io_op*, int>> files_done_;
   std::array<epoll_event, 128> events_{};
   bool has_pwait2_ = true;

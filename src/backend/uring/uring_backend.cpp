@@ -41,16 +41,6 @@ std::system_error setup_error(int negative_errno, const std::string& what) {
                            "cannot set up io_uring: " + what + hint);
 }
 
-// Tells the CPU this is a spin-wait loop (saves power, yields to a sibling
-// hyperthread).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 }  // namespace
 
 std::unique_ptr<backend> make_uring_backend(proactor& owner, const proactor_options& options) {

@@ -9,10 +9,10 @@
 
 #include <cstdint>
 
+#include "backend/spin_policy.hpp"
 #include "buffer_ring.hpp"
 #include "overlap/detail/backend.hpp"
 #include "overlap/detail/io_state.hpp"
-#include "spin_policy.hpp"
 
 namespace overlap::detail {
 

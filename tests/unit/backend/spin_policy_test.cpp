@@ -1,5 +1,5 @@
 // The adaptive busy-poll policy: how long the loop spins before sleeping.
-#include "backend/uring/spin_policy.hpp"
+#include "backend/spin_policy.hpp"
 
 #include <gtest/gtest.h>
 
