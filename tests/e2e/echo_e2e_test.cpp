@@ -2,7 +2,7 @@
 // bytes come back intact over several connections and threads, with and
 // without busy-polling; the load generator verifies and reports; bad flags
 // and unreachable servers give an error and a non-zero exit; SIGTERM stops
-// the echo server with status 0.
+// the echo server with status 0; where io_uring is blocked it runs on epoll.
 #include <signal.h>
 
 #include <string>
@@ -18,8 +18,9 @@ namespace {
 // the address it bound (on stdout, unlike serve).
 class echo_process {
  public:
-  explicit echo_process(std::vector<std::string> extra = {})
-      : child_(argv(extra), (dir_ / "stdout").string()) {
+  // launcher: words run before the binary, which they must exec.
+  explicit echo_process(std::vector<std::string> extra = {}, std::vector<std::string> launcher = {})
+      : child_(argv(extra, launcher), (dir_ / "stdout").string()) {
     constexpr std::string_view marker = "listening on 127.0.0.1:";
     std::string text;
     const bool up = wait_until(
@@ -40,8 +41,9 @@ class echo_process {
   child_process& process() noexcept { return child_; }
 
  private:
-  static std::vector<std::string> argv(const std::vector<std::string>& extra) {
-    std::vector<std::string> a{overlap_binary, "echo", "--port", "0"};
+  static std::vector<std::string> argv(const std::vector<std::string>& extra,
+                                       std::vector<std::string> a) {
+    for (const char* word : {overlap_binary, "echo", "--port", "0"}) a.emplace_back(word);
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -65,6 +67,15 @@ void expect_echoes_intact(std::uint16_t port) {
           << size << " bytes";
     }
   }
+}
+
+// Where seccomp blocks io_uring (as in a container), the echo server starts
+// on the epoll backend, says so, and echoes the same.
+TEST(e2e_echo, falls_back_to_epoll_where_io_uring_is_blocked) {
+  echo_process echo({"--threads", "2"}, {WITHOUT_IO_URING_BINARY});
+  EXPECT_TRUE(echo.process().wait_for_stderr("io_uring is not available", receive_timeout))
+      << echo.process().stderr_text();
+  expect_echoes_intact(echo.port());
 }
 
 TEST(e2e_echo, echoes_every_byte_with_busy_polling) {
