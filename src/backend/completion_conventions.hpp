@@ -1,10 +1,14 @@
 // Conventions shared by the backends (io_uring and the epoll emulation).
 #pragma once
 
+#include <time.h>
+
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 
+#include "overlap/detail/io_state.hpp"
 #include "overlap/operation.hpp"
 
 namespace overlap::detail {
@@ -21,6 +25,33 @@ inline constexpr std::uint64_t deadline_tag = 1;
 inline bool has_deadline(const io_op& op) noexcept {
   return op.options.timeout.count() > 0 && op.kind != op_kind::timer &&
          op.kind != op_kind::accept_multishot;
+}
+
+// The result for an operation that cannot start: its stream is gone (the
+// reason stashed at preparation, if any) or closing. 0 if it can start.
+inline int refused_start(const io_op& op) noexcept {
+  if (op.kind != op_kind::timer && op.sock == nullptr) {
+    return op.stashed_res != 0 ? op.stashed_res : -EBADF;
+  }
+  return op.sock != nullptr && op.sock->closing ? -EBADF : 0;
+}
+
+// Absolute expiries (io_op::ts) on CLOCK_MONOTONIC, in nanoseconds.
+inline std::int64_t monotonic_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+inline std::int64_t expiry_ns(const io_op& op) noexcept {
+  return static_cast<std::int64_t>(op.ts.tv_sec) * 1'000'000'000 + op.ts.tv_nsec;
+}
+inline void set_expiry(io_op& op, std::int64_t at_ns) noexcept {
+  op.ts.tv_sec = at_ns / 1'000'000'000;
+  op.ts.tv_nsec = at_ns % 1'000'000'000;
+}
+// Sets op.ts to its deadline (op_options::timeout from now).
+inline void arm_expiry(io_op& op) noexcept {
+  set_expiry(op, monotonic_ns() + op.options.timeout.count());
 }
 
 // writev_all progress: n more bytes of the caller's iovec array were sent.

@@ -1,7 +1,6 @@
 #include "epoll_backend.hpp"
 
 #include <sys/eventfd.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -14,6 +13,7 @@
 #include <system_error>
 
 #include "backend/completion_conventions.hpp"
+#include "backend/sendfile_rest.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
 
@@ -24,17 +24,6 @@ namespace {
 constexpr unsigned file_threads = 4;
 // iovecs handed to one sendmsg(2); the rest go in the next call.
 constexpr int max_iov_per_call = 64;
-
-std::int64_t monotonic_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-void set_expiry(io_op& op, std::int64_t at_ns) noexcept {
-  op.ts.tv_sec = at_ns / 1'000'000'000;
-  op.ts.tv_nsec = at_ns % 1'000'000'000;
-}
 
 bool is_file_op(op_kind k) noexcept {
   return k == op_kind::file_open || k == op_kind::file_stat || k == op_kind::file_read ||
@@ -105,8 +94,8 @@ void epoll_backend::start(io_op& op) {
   op.wait_events = 0;
   op.timer_index = 0;
   if (is_file_op(op.kind)) {
-    if (op.kind == op_kind::file_write && (op.sock == nullptr || op.sock->closing)) {
-      settle(op, op.stashed_res != 0 ? op.stashed_res : -EBADF);
+    if (op.kind == op_kind::file_write && refused_start(op) != 0) {
+      settle(op, refused_start(op));
     } else if ((op.kind == op_kind::file_read || op.kind == op_kind::file_write) && op.len == 0) {
       settle(op, 0);
     } else {
@@ -122,12 +111,8 @@ void epoll_backend::start(io_op& op) {
     }
     return;
   }
-  if (op.kind != op_kind::timer && op.sock == nullptr) {
-    settle(op, op.stashed_res != 0 ? op.stashed_res : -EBADF);
-    return;
-  }
-  if (op.sock != nullptr && op.sock->closing) {
-    settle(op, -EBADF);
+  if (const int refused = refused_start(op); refused != 0) {
+    settle(op, refused);
     return;
   }
   if (op.kind == op_kind::timer) {
@@ -136,7 +121,7 @@ void epoll_backend::start(io_op& op) {
     return;
   }
   if (has_deadline(op)) {
-    set_expiry(op, monotonic_ns() + op.options.timeout.count());
+    arm_expiry(op);
     timers_.push(op);
   }
   switch (op.kind) {
@@ -382,20 +367,9 @@ epoll_backend::attempt_result epoll_backend::attempt_write(io_op& op) {
 }
 
 epoll_backend::attempt_result epoll_backend::attempt_sendfile(io_op& op) {
-  while (op.done < op.len) {
-    off_t offset = static_cast<off_t>(op.file_offset + static_cast<std::int64_t>(op.done));
-    const std::size_t chunk = std::min<std::size_t>(op.len - op.done, std::size_t{1} << 30);
-    const ssize_t n = ::sendfile(op.fd, op.file_fd, &offset, chunk);
-    if (n > 0) {
-      op.done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return attempt_result::would_block;
-    settle(op, n == 0 ? posted_eof : -errno);  // 0: the file is shorter than promised
-    return attempt_result::settled;
-  }
-  settle(op, clamp_result(op.done));
+  const int rc = sendfile_rest(op);
+  if (rc == -EAGAIN) return attempt_result::would_block;
+  settle(op, rc == 0 ? clamp_result(op.done) : rc);
   return attempt_result::settled;
 }
 

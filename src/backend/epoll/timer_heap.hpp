@@ -8,13 +8,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/completion_conventions.hpp"
 #include "overlap/operation.hpp"
 
 namespace overlap::detail {
-
-inline std::int64_t expiry_ns(const io_op& op) noexcept {
-  return static_cast<std::int64_t>(op.ts.tv_sec) * 1'000'000'000 + op.ts.tv_nsec;
-}
 
 class timer_heap {
  public:

@@ -4,7 +4,6 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include <system_error>
 
 #include "backend/completion_conventions.hpp"
+#include "backend/sendfile_rest.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
 
@@ -205,34 +205,16 @@ void uring_backend::start(io_op& op) {
     } else if (op.kind == op_kind::file_read && op.len == 0) {
       post(op, 0);
     } else {
-      if (has_deadline(op)) {
-        timespec now{};
-        ::clock_gettime(CLOCK_MONOTONIC, &now);
-        const auto total = std::chrono::seconds(now.tv_sec) +
-                           std::chrono::nanoseconds(now.tv_nsec) + op.options.timeout;
-        op.ts.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(total).count();
-        op.ts.tv_nsec = (total - std::chrono::seconds(op.ts.tv_sec)).count();
-      }
+      if (has_deadline(op)) arm_expiry(op);
       submit_op(op);
     }
     return;
   }
-  if (op.kind != op_kind::timer && op.sock == nullptr) {
-    post(op, op.stashed_res != 0 ? op.stashed_res : -EBADF);
+  if (const int refused = refused_start(op); refused != 0) {
+    post(op, refused);
     return;
   }
-  if (op.sock != nullptr && op.sock->closing) {
-    post(op, -EBADF);
-    return;
-  }
-  if (has_deadline(op)) {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    const auto total = std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) +
-                       op.options.timeout;
-    op.ts.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(total).count();
-    op.ts.tv_nsec = (total - std::chrono::seconds(op.ts.tv_sec)).count();
-  }
+  if (has_deadline(op)) arm_expiry(op);
   switch (op.kind) {
     case op_kind::receive:
       start_receive(op);
@@ -540,47 +522,27 @@ void uring_backend::resubmit_rest(io_op& op) {
     complete(op, errc::operation_aborted, op.done);
     return;
   }
-  if (has_deadline(op)) {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > op.ts.tv_sec || (now.tv_sec == op.ts.tv_sec && now.tv_nsec >= op.ts.tv_nsec)) {
-      complete(op, errc::timed_out, op.done);
-      return;
-    }
+  if (has_deadline(op) && monotonic_ns() >= expiry_ns(op)) {
+    complete(op, errc::timed_out, op.done);
+    return;
   }
   submit_op(op);
 }
 
 void uring_backend::try_sendfile(io_op& op, bool initiating) {
-  while (op.done < op.len) {
-    off_t offset = static_cast<off_t>(op.file_offset + static_cast<std::int64_t>(op.done));
-    const std::size_t chunk = std::min<std::size_t>(op.len - op.done, std::size_t{1} << 30);
-    const ssize_t n = ::sendfile(op.fd, op.file_fd, &offset, chunk);
-    if (n > 0) {
-      op.done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      // Socket buffer full: ask the kernel to tell us when it drains.
-      op.sock->pending_sendfile = &op;
-      submit_op(op);
-      return;
-    }
-    const int res = n == 0 ? posted_eof : -errno;  // 0: the file is shorter than promised
-    if (initiating) {
-      post(op, res);
-    } else if (res == posted_eof) {
-      complete(op, errc::eof, op.done);
-    } else {
-      complete(op, error_for(op, res), op.done);
-    }
-    return;
-  }
-  if (initiating) {
-    post(op, static_cast<int>(std::min<std::size_t>(op.done, INT_MAX)));
-  } else {
+  const int rc = sendfile_rest(op);
+  if (rc == -EAGAIN) {
+    // Socket buffer full: ask the kernel to tell us when it drains.
+    op.sock->pending_sendfile = &op;
+    submit_op(op);
+  } else if (initiating) {
+    post(op, rc == 0 ? static_cast<int>(std::min<std::size_t>(op.done, INT_MAX)) : rc);
+  } else if (rc == 0) {
     complete(op, {}, op.done);
+  } else if (rc == posted_eof) {
+    complete(op, errc::eof, op.done);
+  } else {
+    complete(op, error_for(op, rc), op.done);
   }
 }
 
