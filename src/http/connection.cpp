@@ -206,7 +206,13 @@ void connection::respond(const request& r) {
   const bool input_was_closed = input_closed_;
   slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
   response_plan& p = s.plan;
-  site_lookup found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+  site_lookup found;
+  if (ctx_.site_mutex != nullptr) {
+    const std::lock_guard<std::mutex> lock(*ctx_.site_mutex);
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+  } else {
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+  }
   switch (found.kind) {
     case site_lookup::outcome::pending:
       // Take the slot back: the request is answered by resume(), in order.

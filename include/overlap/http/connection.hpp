@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +28,10 @@ struct connection_context {
   static_site& site;
   const http_date_clock& clock;  // the owner calls clock.update() before feeding
   access_log_sink* access_log = nullptr;
+  // Set when `site` is shared by connections running on several threads (the
+  // thread-per-connection model): every lookup then holds this lock. The
+  // sharded servers give each thread its own site and leave it null.
+  std::mutex* site_mutex = nullptr;
 };
 
 class connection {
