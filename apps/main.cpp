@@ -75,8 +75,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--threads", serve.threads, "Proactor threads (default: cores)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  serve_cmd->add_option("--access-log", serve.access_log, "Access log: FILE, - (stdout) or off")
-      ->capture_default_str();
+  auto* access_log_opt =
+      serve_cmd->add_option("--access-log", serve.access_log, "Access log: FILE, - (stdout) or off")
+          ->capture_default_str();
   serve_cmd->add_option("--index", index_names, "Index file names, comma-separated")
       ->capture_default_str();
   auto* max_connections_opt =
@@ -139,6 +140,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--backend", serve.backend, backend_help)
       ->check(CLI::IsMember({"io_uring", "epoll"}));
+  std::string model = "proactor";
+  serve_cmd
+      ->add_option("--model", model,
+                   "Concurrency model: proactor, or for comparison reactor (epoll loop per "
+                   "thread) or threads (a thread per connection, blocking I/O)")
+      ->check(CLI::IsMember({"proactor", "reactor", "threads"}))
+      ->capture_default_str();
   bool no_defer_accept = false;
   serve_cmd->add_flag("--no-defer-accept", no_defer_accept,
                       "Accept each connection at once, not when its first bytes arrive");
@@ -203,6 +211,21 @@ int main(int argc, char** argv) {
     if (serve.access_log.empty()) {
       std::fprintf(stderr, "overlap serve: --access-log needs FILE, - or off\n");
       return 2;
+    }
+    if (model != "proactor") {
+      using overlap::server::concurrency_model;
+      serve.model = model == "reactor" ? concurrency_model::reactor : concurrency_model::threads;
+      if (access_log_opt->count() > 0 && serve.access_log != "off") {
+        std::fprintf(stderr,
+                     "overlap serve: --model %s writes no access log; use --access-log off\n",
+                     model.c_str());
+        return 2;
+      }
+      serve.access_log = "off";
+      if (!serve.backend.empty()) {
+        std::fprintf(stderr, "overlap serve: --backend applies to --model proactor only\n");
+        return 2;
+      }
     }
     return overlap::server::run_server(serve);
   }

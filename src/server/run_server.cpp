@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <system_error>
 
 #include "fd_budget.hpp"
 #include "listeners.hpp"
+#include "model_servers.hpp"
 #include "overlap/server/server_config.hpp"
 #include "overlap/signal_set.hpp"
 #include "server_shard.hpp"
@@ -106,7 +108,9 @@ int run_server(const server_config& config) {
   try {
     // The kernel holds a silent connection for about the header timeout.
     const auto defer_s = std::chrono::ceil<std::chrono::seconds>(config.header_timeout_ms).count();
-    listeners = open_listeners(*ep, config.threads,
+    // Thread per connection: one acceptor, whatever --threads says.
+    const unsigned listener_count = config.model == concurrency_model::threads ? 1 : config.threads;
+    listeners = open_listeners(*ep, listener_count,
                                config.defer_accept ? static_cast<int>(std::max<long long>(
                                                          1, std::min<long long>(defer_s, 3600)))
                                                    : 0);
@@ -126,6 +130,19 @@ int run_server(const server_config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   const unsigned max_connections = plan_descriptors(config);
+
+  if (config.model != concurrency_model::proactor) {
+    const bool threads = config.model == concurrency_model::threads;
+    std::fprintf(
+        stderr, "overlap serve: listening on %s, serving %s with %s (model %s)\n",
+        listeners.bound.to_string().c_str(), config.docroot.c_str(),
+        threads ? "a thread per connection"
+                : (std::to_string(config.threads) + (config.threads == 1 ? " thread" : " threads"))
+                      .c_str(),
+        threads ? "threads" : "reactor");
+    return threads ? run_threaded_server(config, listeners.fds[0], max_connections)
+                   : run_reactor_server(config, listeners.fds, max_connections);
+  }
 
   shard_signals flags;
   proactor_options options;

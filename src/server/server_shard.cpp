@@ -4,6 +4,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "site_errors.hpp"
+
 namespace overlap::server {
 
 server_shard::server_shard(proactor& p, const server_config& config, int listen_fd,
@@ -23,11 +25,7 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
   // The loop never opens or reads a file itself: misses and revalidations go
   // through the loader as io_uring operations.
   site_.cache().defer_misses(true);
-  // 500s are logged (nginx's static module does the same); 403/404 are not.
-  site_.set_error_reporter([](std::string_view path, int error_number) {
-    std::fprintf(stderr, "overlap serve: cannot serve %.*s: %s\n", static_cast<int>(path.size()),
-                 path.data(), std::strerror(error_number));
-  });
+  report_site_errors(site_);
 }
 
 http::connection_context server_shard::context(http::access_log_sink* sink) noexcept {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "overlap/http/limits.hpp"
@@ -44,6 +45,15 @@ inline constexpr std::chrono::milliseconds housekeeping_period_ms = 250ms;
 // Pause before accepting again after EMFILE/ENFILE.
 inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
 
+// The concurrency model the HTTP core runs on (the paper's three designs):
+// proactor — asynchronous operations and completion handlers, one proactor
+//            per thread (the server this project is about);
+// reactor  — epoll readiness, then non-blocking read/write/sendfile on the
+//            same thread (paper §8 and Appendix A.2), one loop per thread;
+// threads  — one thread per connection with blocking I/O (Appendix A.1).
+// The latter two exist to measure the designs side by side (bench/http.sh).
+enum class concurrency_model : std::uint8_t { proactor, reactor, threads };
+
 struct server_config {
   std::string docroot;  // directory to serve
   std::string bind = "127.0.0.1";
@@ -64,6 +74,7 @@ struct server_config {
   // proactor_options::backend: "io_uring", "epoll", or empty for io_uring
   // where the kernel allows it ($OVERLAP_BACKEND also applies).
   std::string backend;
+  concurrency_model model = concurrency_model::proactor;
   http::http_config http;
 };
 
