@@ -266,6 +266,28 @@ TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
 }
 
+TEST(e2e_command_line, unknown_model_is_rejected) {
+  temp_dir docroot;
+  const auto r =
+      run_overlap({"serve", docroot.path().string(), "--port", "0", "--model", "forking"});
+  EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
+  EXPECT_NE(r.stderr_text.find("--model"), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+}
+
+// The comparison models write no access log: asking for one is an error, not
+// a log silently missing.
+TEST(e2e_command_line, access_log_with_a_comparison_model_is_rejected) {
+  temp_dir docroot;
+  for (const char* model : {"reactor", "threads"}) {
+    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--model", model,
+                                "--access-log", (docroot / "access.log").string()});
+    EXPECT_TRUE(r.exit.exited && r.exit.clean_exit(2)) << model << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("--access-log off"), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+  }
+}
+
 TEST(e2e_command_line, serve_help_exits_0_and_lists_flags) {
   temp_dir out;
   child_process child({overlap_binary, "serve", "--help"}, (out / "stdout").string());
@@ -273,7 +295,7 @@ TEST(e2e_command_line, serve_help_exits_0_and_lists_flags) {
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
   const std::string text = read_file(out / "stdout") + child.stderr_text();
   for (const char* flag :
-       {"--port", "--threads", "--access-log", "--header-timeout", "--shutdown-grace"}) {
+       {"--port", "--threads", "--access-log", "--header-timeout", "--shutdown-grace", "--model"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " missing from:\n" << text;
   }
 }

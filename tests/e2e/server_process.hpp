@@ -383,6 +383,10 @@ class server_process {
                                            "--access-log",
                                            o.access_log};
     argv.insert(argv.end(), command.begin(), command.end());
+    // CTest runs the suite once more per comparison model (tests/e2e/CMakeLists.txt).
+    if (const char* model = std::getenv("OVERLAP_SERVE_MODEL"); model != nullptr && *model != 0) {
+      argv.insert(argv.end(), {"--model", model});
+    }
     argv.insert(argv.end(), o.extra.begin(), o.extra.end());
     return argv;
   }
