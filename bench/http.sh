@@ -14,7 +14,10 @@
 #   --quick                smoke test: 1 repetition of 2 s, 16 and 1024
 #                          connections, Connection: close for 100B and 1K only
 #   --servers LIST         comma-separated subset of overlap,nginx (default),
-#                          or overlap-epoll: overlap serve on its epoll backend
+#                          or overlap-epoll: overlap serve on its epoll backend,
+#                          overlap-reactor / overlap-threads: overlap serve
+#                          with --model reactor / threads (the paper's other
+#                          concurrency models, on the same HTTP core)
 #   --connections LIST     keep-alive connection counts (default 16,256,1024)
 #   --sizes LIST           file sizes, N with B, K or M (default
 #                          100B,1K,16K,256K,1M,16M; K = 1024, M = 1024*1024)
@@ -47,7 +50,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
-readonly all_servers=(overlap overlap-epoll nginx)
+readonly all_servers=(overlap overlap-epoll overlap-reactor overlap-threads nginx)
 # shellcheck source=lib/common.sh
 source "$repo/bench/lib/common.sh"
 wrk_bin=${WRK:-wrk}
@@ -237,9 +240,13 @@ check_process() {
 start_server() {
     local name=$1 err="$tmp/$1.err" attempt
     case $name in
-        overlap | overlap-epoll)
+        overlap | overlap-epoll | overlap-reactor | overlap-threads)
             local backend=()
-            [[ $name == overlap-epoll ]] && backend=(--backend epoll)
+            case $name in
+                overlap-epoll) backend=(--backend epoll) ;;
+                overlap-reactor) backend=(--model reactor) ;;
+                overlap-threads) backend=(--model threads) ;;
+            esac
             start_pinned /dev/null "$err" "${overlap_cmd[@]}" "$docroot" --port 0 "${backend[@]}"
             wait_for_line "$err" 'listening on '
             if [[ $found_line =~ listening\ on\ ([^ ,]+):([0-9]+) ]]; then
@@ -358,7 +365,8 @@ run_one() {
     if ! aggregate record "$jsonl" --wrk "$raw" "${fields[@]}" cpu_ticks=$((after - before)) \
         wrk_rc="$load_rc" server_alive="$alive" server_exit="$stop_status" \
         ${server_core_busy:+"server_core_busy_pct=$server_core_busy"} \
-        ${load_core_busy:+"load_core_busy_pct=$load_core_busy"}; then
+        ${load_core_busy:+"load_core_busy_pct=$load_core_busy"} \
+        ${peak_kib:+"server_peak_rss_kib=$peak_kib"}; then
         failed_runs=$((failed_runs + 1))
         log "    ERROR: this $name run is excluded from the medians; see $jsonl"
     fi

@@ -275,10 +275,12 @@ run_load() {
     fi
 }
 
-# finish_server BEFORE: samples the server's CPU ticks into after (BEFORE if
+# finish_server BEFORE: samples the server's peak RSS into peak_kib and its CPU ticks into after (BEFORE if
 # the server is gone, then alive=0, else 1) and stops it (sets stop_status).
 finish_server() {
     alive=1
+    # Peak resident memory of the whole process (all threads), in KiB.
+    peak_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status" 2>/dev/null) || peak_kib=""
     if after=$(cpu_ticks "$server_pid") && kill -0 "$server_pid" 2>/dev/null; then
         :
     else

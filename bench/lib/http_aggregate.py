@@ -26,7 +26,7 @@ from report_common import (append, by_server, cmd_meta, conn_word, core_busy_med
 
 SUBJECT = "overlap"
 REFERENCE = "nginx"
-SERVER_ORDER = ["overlap", "overlap-epoll", "nginx"]
+SERVER_ORDER = ["overlap", "overlap-epoll", "overlap-reactor", "overlap-threads", "nginx"]
 MIB = 1024 * 1024
 
 # Targets of issue #3, as (test, text) per kind of case; see target_for().
@@ -184,6 +184,8 @@ def summarise(runs):
             "p99_us": median_or_none([r["result"]["p99_us"] for r in ok]),
             "cpu_us_per_req": median_or_none([r.get("cpu_us_per_req") for r in ok]),
             "cpu_us_per_mib": median_or_none([r.get("cpu_us_per_mib") for r in ok]),
+            "peak_rss_mib": median_or_none([r["server_peak_rss_kib"] / 1024 for r in ok
+                                            if "server_peak_rss_kib" in r]),
             "errors": sum(sum(r["result"]["errors"].values()) for r in rs
                           if r["result"] is not None),
             **core_busy_medians(ok),
@@ -249,8 +251,8 @@ def verdict(summary, ratios, test):
 def size_table(size, cases):
     lines = [f"#### {fmt_size(size)}", "",
              "| case | server | req/s | spread | MiB/s | p50 | p99 | CPU µs/req "
-             "| CPU µs/MiB | server core busy | load core busy | errors | runs ok |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| CPU µs/MiB | peak RSS MiB | server core busy | load core busy | errors | runs ok |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (mode, conns), summary in cases:
         label = f"{conns} conns" + (", close" if mode == "close" else "")
         for server in ordered(summary, SERVER_ORDER):
@@ -259,7 +261,8 @@ def size_table(size, cases):
                          f"| {fmt_spread(s['spread_pct'])} "
                          f"| {fmt(s['mib_per_s'])} | {fmt_latency(s['p50_us'])} "
                          f"| {fmt_latency(s['p99_us'])} | {fmt(s['cpu_us_per_req'], 2)} "
-                         f"| {fmt(s['cpu_us_per_mib'])} | {fmt_busy(s)} | {s['errors']} "
+                         f"| {fmt(s['cpu_us_per_mib'])} | {fmt(s['peak_rss_mib'])} "
+                         f"| {fmt_busy(s)} | {s['errors']} "
                          f"| {s['ok']}/{s['runs']} |")
         r = case_ratios(summary)
         if r is not None:
@@ -267,7 +270,7 @@ def size_table(size, cases):
                          f"| **{fmt_ratio(r['req_per_s'])}** | "
                          f"| **{fmt_ratio(r['mib_per_s'])}** | "
                          f"| **{fmt_ratio(r['p99_us'])}** "
-                         f"| **{fmt_ratio(r['cpu_us_per_req'])}** | | | | | |")
+                         f"| **{fmt_ratio(r['cpu_us_per_req'])}** | | | | | | |")
     lines.append("")
     return lines
 
