@@ -35,14 +35,22 @@ bool closes_connection(http_status s) noexcept {
 connection::connection(const connection_context& context)
     : ctx_(context),
       parser_(context.config.limits),
-      slots_(std::max<std::size_t>(1, context.config.max_pipelined_responses)) {
-  // Head buffers are reserved when a slot is first used (push_slot), so a
-  // connection that never pipelines pays for one buffer, not sixteen.
+      max_slots_(std::max<std::size_t>(1, context.config.max_pipelined_responses)) {
+  slots_.push_back(std::make_unique<slot_state>());
   path_.reserve(256);
   fields_.reserve(64);
 }
 
+void connection::grow_slots() {
+  // Unroll the ring so the queued slots come first, then add free ones.
+  std::rotate(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(front_), slots_.end());
+  front_ = 0;
+  const std::size_t size = std::min(max_slots_, 2 * slots_.size());
+  while (slots_.size() < size) slots_.push_back(std::make_unique<slot_state>());
+}
+
 connection::slot_state& connection::push_slot(const request* r, bool close_after) {
+  if (count_ == slots_.size()) grow_slots();  // callers check queue_full() first
   slot_state& s = slot(count_);
   ++count_;
   response_plan& p = s.plan;

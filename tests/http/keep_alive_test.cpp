@@ -127,6 +127,43 @@ TEST_F(keep_alive, full_queue_stops_consuming_input) {
   EXPECT_EQ(r[2].body, "CCCCC");
 }
 
+// The response queue starts with one slot and grows only when a client
+// pipelines. Growing while the ring has wrapped (the front slot not first)
+// must keep the queued responses, and the bytes their plans point into, in
+// order; an autoindex page is a body held in its slot's own buffer.
+TEST_F(keep_alive, response_queue_grows_while_wrapped_without_losing_order) {
+  auto config = harness::make_config();
+  config.site.autoindex = true;
+  root.mkdir("dir");
+  root.write("dir/x.txt", "x");
+  harness h(root, config);
+  std::string in = get("/a.txt") + get("/dir/");
+  ASSERT_EQ(h.conn().feed(std::span<const char>(in)), in.size());
+  ASSERT_EQ(h.conn().pending(), 2u);
+  // Send only the first response: the ring's front moves to its second slot.
+  std::vector<wire_response> r;
+  const std::size_t first = static_cast<std::size_t>(h.conn().pending_plan(0).total_bytes());
+  std::string wire;
+  iovec iov[max_gather_iovecs];
+  for (std::size_t i = 0, k = h.conn().gather(iov); i < k; ++i)
+    wire.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+  h.conn().bytes_sent(first);
+  ASSERT_EQ(h.conn().pending(), 1u);
+  // Five more: the queue wraps, then grows twice with the listing queued.
+  in = get("/b.txt") + get("/c.txt") + get("/a.txt") + get("/dir/") + get("/b.txt");
+  ASSERT_EQ(h.conn().feed(std::span<const char>(in)), in.size());
+  ASSERT_EQ(h.conn().pending(), 6u);
+  h.drain(r);
+  ASSERT_EQ(r.size(), 6u);
+  EXPECT_NE(r[0].body.find("x.txt"), std::string::npos) << r[0].body;
+  EXPECT_EQ(r[1].body, "BBBB");
+  EXPECT_EQ(r[2].body, "CCCCC");
+  EXPECT_EQ(r[3].body, "AAA");
+  EXPECT_EQ(r[4].body, r[0].body);
+  EXPECT_EQ(r[5].body, "BBBB");
+  EXPECT_EQ(wire.substr(0, 9), "HTTP/1.1 ");
+}
+
 TEST_F(keep_alive, eof_between_requests_closes_after_flush) {
   harness h(root);
   const std::string in = get("/a.txt");

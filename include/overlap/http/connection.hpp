@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -52,7 +53,7 @@ class connection {
   void feed_eof();
 
   bool input_closed() const noexcept { return input_closed_; }
-  bool queue_full() const noexcept { return count_ == slots_.size(); }
+  bool queue_full() const noexcept { return count_ == max_slots_; }
   bool wants_input() const noexcept { return !input_closed_ && !queue_full() && !blocked_; }
 
   // --- deferred file loads (the site's cache defers misses) ---------------
@@ -112,10 +113,11 @@ class connection {
     std::string_view protocol = "HTTP/1.1";
   };
 
-  slot_state& slot(std::size_t i) noexcept { return slots_[(front_ + i) % slots_.size()]; }
+  slot_state& slot(std::size_t i) noexcept { return *slots_[(front_ + i) % slots_.size()]; }
   const slot_state& slot(std::size_t i) const noexcept {
-    return slots_[(front_ + i) % slots_.size()];
+    return *slots_[(front_ + i) % slots_.size()];
   }
+  void grow_slots();
   slot_state& push_slot(const request* r, bool close_after);
   void pop_front();
 
@@ -128,7 +130,12 @@ class connection {
 
   connection_context ctx_;  // a copy: it only holds references
   request_parser parser_;
-  std::vector<slot_state> slots_;
+  // A ring of response slots. It starts with one and doubles, up to
+  // max_slots_, only when a client pipelines: a connection that sends one
+  // request at a time pays for one slot, not sixteen. Slots live behind
+  // pointers so growing never moves one (a plan's views may point into it).
+  std::vector<std::unique_ptr<slot_state>> slots_;
+  std::size_t max_slots_;
   std::size_t front_ = 0;
   std::size_t count_ = 0;
   std::uint64_t sent_ = 0;  // of the front response
