@@ -7,6 +7,7 @@
 #include <list>
 #include <system_error>
 
+#include "echo_models.hpp"
 #include "listeners.hpp"
 #include "overlap/handler.hpp"
 #include "overlap/proactor.hpp"
@@ -121,7 +122,9 @@ int run_echo_server(const echo_config& config) {
   }
   listener_set listeners;
   try {
-    listeners = open_listeners(*ep, config.threads, /*defer_accept_seconds=*/0);
+    // A thread per connection has one acceptor, whatever --threads says.
+    listeners = open_listeners(*ep, config.model == "threads" ? 1 : config.threads,
+                               /*defer_accept_seconds=*/0);
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap echo: %s\n", e.what());
     return 1;
@@ -134,6 +137,13 @@ int run_echo_server(const echo_config& config) {
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+  if (config.model != "proactor") {
+    std::printf("listening on %s\n", listeners.bound.to_string().c_str());
+    std::fflush(stdout);
+    return config.model == "threads" ? run_echo_threads(listeners.fds[0])
+                                     : run_echo_reactor(listeners.fds);
+  }
 
   proactor_options options;
   options.busy_poll = std::chrono::microseconds(config.busy_poll_us);

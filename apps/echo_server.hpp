@@ -13,6 +13,8 @@ struct echo_config {
   // follow each other closely, and the spin adapts (and stops) when they do not.
   unsigned busy_poll_us = 50;
   std::string backend;  // proactor_options::backend (empty: automatic)
+  // "proactor", or for comparison "reactor" or "threads" (echo_models.hpp).
+  std::string model = "proactor";
 };
 
 // Serves until SIGINT/SIGTERM; returns the process exit status.

@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   echo_cmd->add_option("--backend", echo.backend, backend_help)
       ->check(CLI::IsMember({"io_uring", "epoll"}));
+  echo_cmd
+      ->add_option("--model", echo.model,
+                   "Concurrency model: proactor, or for comparison reactor (epoll loop per "
+                   "thread) or threads (a thread per connection, blocking I/O)")
+      ->check(CLI::IsMember({"proactor", "reactor", "threads"}))
+      ->capture_default_str();
 
   overlap::server::server_config serve;
   serve.docroot = default_docroot();
@@ -229,7 +235,13 @@ int main(int argc, char** argv) {
     }
     return overlap::server::run_server(serve);
   }
-  if (*echo_cmd) return overlap::apps::run_echo_server(echo);
+  if (*echo_cmd) {
+    if (echo.model != "proactor" && !echo.backend.empty()) {
+      std::fprintf(stderr, "overlap echo: --backend applies to --model proactor only\n");
+      return 2;
+    }
+    return overlap::apps::run_echo_server(echo);
+  }
   if (*bench_echo_cmd) return overlap::apps::run_bench_echo(bench);
   return 2;
 }

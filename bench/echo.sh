@@ -14,7 +14,9 @@
 #   --open-rate R     total offered rate of the open-loop case, 16 conns x 64 B
 #                     (default 20000; 0 skips the case)
 #   --servers LIST    comma-separated subset of overlap,asio-epoll,asio-uring
-#                     (default), or overlap-epoll: overlap on its epoll backend
+#                     (default), or overlap-epoll: overlap on its epoll backend,
+#                     overlap-reactor / overlap-threads: overlap echo --model
+#                     reactor / threads (the paper's other concurrency models)
 #   --connections L   comma-separated connection counts (default 1,16,256,1000)
 #   --sizes LIST      comma-separated message sizes in bytes (default 64,4096)
 #   --out FILE        also write the Markdown to FILE and the raw runs to
@@ -36,7 +38,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
-readonly all_servers=(overlap overlap-epoll asio-epoll asio-uring)
+readonly all_servers=(overlap overlap-epoll overlap-reactor overlap-threads asio-epoll asio-uring)
 # shellcheck source=lib/common.sh
 source "$repo/bench/lib/common.sh"
 
@@ -121,6 +123,8 @@ server_command() {
     case $1 in
         overlap) server_cmd=("${overlap_echo_cmd[@]}") ;;
         overlap-epoll) server_cmd=("${overlap_echo_cmd[@]}" --backend epoll) ;;
+        overlap-reactor) server_cmd=("${overlap_echo_cmd[@]}" --model reactor) ;;
+        overlap-threads) server_cmd=("${overlap_echo_cmd[@]}" --model threads) ;;
         asio-epoll) server_cmd=("$asio_dir/asio_echo_epoll") ;;
         asio-uring) server_cmd=("$asio_dir/asio_echo_uring") ;;
     esac

@@ -22,7 +22,8 @@ from report_common import (append, by_server, cmd_meta, conn_word, core_busy_med
 # The server whose numbers are divided by the reference's in the ratio rows.
 SUBJECT = "overlap"
 REFERENCE = "asio-uring"
-SERVER_ORDER = ["overlap", "overlap-epoll", "asio-epoll", "asio-uring"]
+SERVER_ORDER = ["overlap", "overlap-epoll", "overlap-reactor", "overlap-threads", "asio-epoll",
+                "asio-uring"]
 
 
 def last_json_line(text):

@@ -98,6 +98,24 @@ TEST(e2e_echo, sigterm_exits_0_with_connections_open) {
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\n" << server.process().stderr_text();
 }
 
+// The comparison models echo the same bytes, report their port the same way,
+// stop on SIGTERM with status 0 while connections are open, and carry the
+// load generator's run without errors.
+class e2e_echo_model : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(e2e_echo_model, echoes_every_byte_and_stops_on_sigterm) {
+  echo_process server({"--threads", "2", "--model", GetParam()});
+  expect_echoes_intact(server.port());
+  socket_fd idle = connect_to(server.port());
+  ASSERT_TRUE(send_all(idle.get(), "ping"));
+  ASSERT_EQ(overlap_test::read_exact_blocking(idle.get(), 4), "ping");
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+  const exit_result exit = server.process().wait(exit_timeout);
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\n" << server.process().stderr_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(models, e2e_echo_model, ::testing::Values("reactor", "threads"));
+
 // The load generator against the echo server: closed and open loop, each
 // reporting messages and no errors in its JSON line.
 void expect_bench_ok(std::uint16_t port, std::vector<std::string> extra) {
@@ -117,6 +135,13 @@ void expect_bench_ok(std::uint16_t port, std::vector<std::string> extra) {
 TEST(e2e_echo, bench_closed_loop_reports_messages_without_errors) {
   echo_process server;
   expect_bench_ok(server.port(), {"--connections", "8", "--size", "512"});
+}
+
+TEST(e2e_echo, bench_closed_loop_against_each_model_reports_no_errors) {
+  for (const char* model : {"reactor", "threads"}) {
+    echo_process server({"--model", model});
+    expect_bench_ok(server.port(), {"--connections", "32", "--size", "4096"});
+  }
 }
 
 TEST(e2e_echo, bench_open_loop_reports_messages_without_errors) {
@@ -143,6 +168,8 @@ TEST(e2e_echo, bad_flags_are_rejected) {
       {"echo", "--busy-poll", "99999"},
       {"echo", "--port", "70000"},
       {"echo", "--no-such-flag"},
+      {"echo", "--model", "forking"},
+      {"echo", "--model", "reactor", "--backend", "epoll"},
       {"bench", "echo", "--size", "0"},
       {"bench", "echo", "--connections", "0"},
       {"bench", "echo", "--host", "not-an-address", "--duration", "0.2"},
