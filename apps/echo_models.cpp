@@ -1,10 +1,10 @@
 #include "echo_models.hpp"
 
+#include "model_threads.hpp"
+
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,16 +27,6 @@ namespace {
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 constexpr std::size_t buffer_bytes = 64 * 1024;
 
-int stop_signal_fd() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "signalfd");
-  return fd;
-}
-
 std::system_error last_error(const char* what) {
   return std::system_error(errno, std::system_category(), what);
 }
@@ -50,7 +40,7 @@ class echo_reactor {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) throw last_error("epoll_create1");
     if (watch_signals) {
-      signal_fd_ = stop_signal_fd();
+      signal_fd_ = server::open_signal_fd({SIGINT, SIGTERM});
       add(signal_fd_, EPOLLIN, &signal_fd_);
     }
     add(listen_fd_, EPOLLIN, nullptr);
@@ -164,7 +154,8 @@ class echo_reactor {
 
 class echo_threads {
  public:
-  explicit echo_threads(int listen_fd) : listen_fd_(listen_fd), signal_fd_(stop_signal_fd()) {}
+  explicit echo_threads(int listen_fd)
+      : listen_fd_(listen_fd), signal_fd_(server::open_signal_fd({SIGINT, SIGTERM})) {}
   ~echo_threads() { ::close(signal_fd_); }
   echo_threads(const echo_threads&) = delete;
   echo_threads& operator=(const echo_threads&) = delete;
@@ -191,36 +182,16 @@ class echo_threads {
   }
 
  private:
-  struct start_args {
-    echo_threads* self;
-    int fd;
-  };
-
   void start(int fd) {
     {
       const std::lock_guard lock(mutex_);
       fds_.insert(fd);
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 128 * 1024);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    auto* args = new start_args{this, fd};
-    pthread_t t;
-    const int rc = pthread_create(&t, &attr, &thread_main, args);
-    pthread_attr_destroy(&attr);
+    const int rc = server::start_detached_thread(128 * 1024, [this, fd] { echo(fd); });
     if (rc != 0) {
-      delete args;
       std::fprintf(stderr, "overlap echo: cannot start a thread: %s\n", std::strerror(rc));
       finish(fd);
     }
-  }
-
-  static void* thread_main(void* arg) {
-    const start_args a = *static_cast<start_args*>(arg);
-    delete static_cast<start_args*>(arg);
-    a.self->echo(a.fd);
-    return nullptr;
   }
 
   void echo(int fd) {
@@ -261,35 +232,20 @@ class echo_threads {
 
 }  // namespace
 
-int run_echo_reactor(const std::vector<int>& listen_fds) {
+void run_echo_reactor(const std::vector<int>& listen_fds) {
   std::atomic<bool> stop{false};
-  std::atomic<bool> failed{false};
-  auto body = [&](std::size_t index) {
-    try {
-      echo_reactor loop(listen_fds[index], stop, index == 0);
-      loop.run();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "overlap echo: %s\n", e.what());
-      failed.store(true);
-      stop.store(true, std::memory_order_release);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < listen_fds.size(); ++i) threads.emplace_back(body, i);
-  body(0);
-  for (std::thread& t : threads) t.join();
-  return failed.load() ? 1 : 0;
+  server::run_on_threads(
+      listen_fds.size(),
+      [&](std::size_t index) {
+        echo_reactor loop(listen_fds[index], stop, index == 0);
+        loop.run();
+      },
+      [&] { stop.store(true, std::memory_order_release); });
 }
 
-int run_echo_threads(int listen_fd) {
-  try {
-    echo_threads server(listen_fd);
-    server.run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "overlap echo: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+void run_echo_threads(int listen_fd) {
+  echo_threads server(listen_fd);
+  server.run();
 }
 
 }  // namespace overlap::apps

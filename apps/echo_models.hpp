@@ -14,9 +14,9 @@
 namespace overlap::apps {
 
 // SIGINT and SIGTERM must be blocked in the calling thread. Both stop on the
-// first signal (an echo server has nothing in flight worth finishing) and
-// return the process exit status.
-int run_echo_reactor(const std::vector<int>& listen_fds);
-int run_echo_threads(int listen_fd);
+// first signal (an echo server has nothing in flight worth finishing); they
+// throw std::exception when set-up fails.
+void run_echo_reactor(const std::vector<int>& listen_fds);
+void run_echo_threads(int listen_fd);
 
 }  // namespace overlap::apps

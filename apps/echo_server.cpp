@@ -112,6 +112,51 @@ void echo_session::finish() {
   shard_.erase(self_);
 }
 
+// The proactor server: one shard (proactor, listener, sessions) per thread;
+// shard 0 also watches the stop signals and reports its counters.
+void run_proactor_shards(const echo_config& config, const listener_set& listeners) {
+  proactor_options options;
+  options.busy_poll = std::chrono::microseconds(config.busy_poll_us);
+  options.backend = config.backend;
+  thread_group group(config.threads, options);
+  group.run([&](unsigned index, proactor& p) {
+    echo_shard shard(p, listeners.fds[index]);
+    shard.start();
+    if (index == 0) {
+      // Announced once the proactor exists, so a backend that cannot be
+      // set up is reported instead of a port nobody serves.
+      std::printf("listening on %s\n", listeners.bound.to_string().c_str());
+      std::fflush(stdout);
+      if (!p.backend_fallback_reason().empty()) {
+        std::fprintf(stderr, "overlap echo: io_uring is not available (%s); using epoll\n",
+                     p.backend_fallback_reason().c_str());
+      }
+      signal_set signals(p, {SIGINT, SIGTERM});
+      signals.async_wait([&](std::error_code ec, std::size_t) {
+        if (!ec) group.stop_all();
+      });
+      p.run();
+      shard.stop();
+      const proactor_stats st = p.stats();
+      std::fprintf(stderr,
+                   "overlap echo: shard 0: %llu completions, %llu enters, %llu ENOBUFS, "
+                   "%llu spill receives, %llu CQ overflows, %llu SQ full, %llu busy polls "
+                   "(%llu ended asleep)\n",
+                   static_cast<unsigned long long>(st.completions),
+                   static_cast<unsigned long long>(st.submissions),
+                   static_cast<unsigned long long>(st.enobufs),
+                   static_cast<unsigned long long>(st.spill_receives),
+                   static_cast<unsigned long long>(st.cq_overflows),
+                   static_cast<unsigned long long>(st.sq_full),
+                   static_cast<unsigned long long>(st.busy_polls),
+                   static_cast<unsigned long long>(st.busy_poll_misses));
+    } else {
+      p.run();
+      shard.stop();
+    }
+  });
+}
+
 }  // namespace
 
 int run_echo_server(const echo_config& config) {
@@ -138,54 +183,18 @@ int run_echo_server(const echo_config& config) {
   sigaddset(&mask, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
-  if (config.model != "proactor") {
-    std::printf("listening on %s\n", listeners.bound.to_string().c_str());
-    std::fflush(stdout);
-    return config.model == "threads" ? run_echo_threads(listeners.fds[0])
-                                     : run_echo_reactor(listeners.fds);
-  }
-
-  proactor_options options;
-  options.busy_poll = std::chrono::microseconds(config.busy_poll_us);
-  options.backend = config.backend;
-  thread_group group(config.threads, options);
   try {
-    group.run([&](unsigned index, proactor& p) {
-      echo_shard shard(p, listeners.fds[index]);
-      shard.start();
-      if (index == 0) {
-        // Announced once the proactor exists, so a backend that cannot be
-        // set up is reported instead of a port nobody serves.
-        std::printf("listening on %s\n", listeners.bound.to_string().c_str());
-        std::fflush(stdout);
-        if (!p.backend_fallback_reason().empty()) {
-          std::fprintf(stderr, "overlap echo: io_uring is not available (%s); using epoll\n",
-                       p.backend_fallback_reason().c_str());
-        }
-        signal_set signals(p, {SIGINT, SIGTERM});
-        signals.async_wait([&](std::error_code ec, std::size_t) {
-          if (!ec) group.stop_all();
-        });
-        p.run();
-        shard.stop();
-        const proactor_stats st = p.stats();
-        std::fprintf(stderr,
-                     "overlap echo: shard 0: %llu completions, %llu enters, %llu ENOBUFS, "
-                     "%llu spill receives, %llu CQ overflows, %llu SQ full, %llu busy polls "
-                     "(%llu ended asleep)\n",
-                     static_cast<unsigned long long>(st.completions),
-                     static_cast<unsigned long long>(st.submissions),
-                     static_cast<unsigned long long>(st.enobufs),
-                     static_cast<unsigned long long>(st.spill_receives),
-                     static_cast<unsigned long long>(st.cq_overflows),
-                     static_cast<unsigned long long>(st.sq_full),
-                     static_cast<unsigned long long>(st.busy_polls),
-                     static_cast<unsigned long long>(st.busy_poll_misses));
+    if (config.model == "proactor") {
+      run_proactor_shards(config, listeners);
+    } else {
+      std::printf("listening on %s\n", listeners.bound.to_string().c_str());
+      std::fflush(stdout);
+      if (config.model == "threads") {
+        run_echo_threads(listeners.fds[0]);
       } else {
-        p.run();
-        shard.stop();
+        run_echo_reactor(listeners.fds);
       }
-    });
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "overlap echo: %s\n", e.what());
     return 1;

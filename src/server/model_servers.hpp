@@ -23,9 +23,9 @@ namespace overlap::server {
 
 // `listen_fds`: one listener per thread (non-blocking). SIGINT, SIGTERM and
 // SIGHUP must be blocked in the calling thread (threads inherit the mask).
-// Returns the process exit status.
-int run_reactor_server(const server_config& config, const std::vector<int>& listen_fds,
-                       unsigned max_connections);
-int run_threaded_server(const server_config& config, int listen_fd, unsigned max_connections);
+// Return once stopped; throw std::exception when set-up fails.
+void run_reactor_server(const server_config& config, const std::vector<int>& listen_fds,
+                        unsigned max_connections);
+void run_threaded_server(const server_config& config, int listen_fd, unsigned max_connections);
 
 }  // namespace overlap::server

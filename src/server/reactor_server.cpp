@@ -10,12 +10,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <list>
 #include <string>
-#include <thread>
+#include <system_error>
 
 #include "model_servers.hpp"
+#include "model_threads.hpp"
 #include "overlap/http/connection.hpp"
 #include "overlap/http/http_date.hpp"
 #include "overlap/http/static_site.hpp"
@@ -49,13 +49,7 @@ class reactor_loop {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
     if (watch_signals) {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      sigaddset(&set, SIGHUP);
-      signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-      if (signal_fd_ < 0) throw std::system_error(errno, std::system_category(), "signalfd");
+      signal_fd_ = open_signal_fd({SIGINT, SIGTERM, SIGHUP});
       add(signal_fd_, EPOLLIN, &signal_fd_);
     }
     listen(true);
@@ -341,35 +335,17 @@ void reactor_loop::begin_shutdown() {
 
 }  // namespace
 
-int run_reactor_server(const server_config& config, const std::vector<int>& listen_fds,
-                       unsigned max_connections) {
+void run_reactor_server(const server_config& config, const std::vector<int>& listen_fds,
+                        unsigned max_connections) {
   stop_flags flags;
   const std::size_t per_thread = (max_connections + listen_fds.size() - 1) / listen_fds.size();
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-  auto body = [&](std::size_t index) {
-    try {
-      reactor_loop loop(config, listen_fds[index], per_thread, flags, index == 0);
-      loop.run();
-    } catch (...) {
-      if (!failed.exchange(true)) error = std::current_exception();
-      flags.abort.store(true, std::memory_order_release);  // the others stop too
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < listen_fds.size(); ++i) threads.emplace_back(body, i);
-  body(0);
-  for (std::thread& t : threads) t.join();
-  if (error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "overlap serve: %s\n", e.what());
-    }
-    return 1;
-  }
-  std::fprintf(stderr, "overlap serve: stopped\n");
-  return 0;
+  run_on_threads(
+      listen_fds.size(),
+      [&](std::size_t index) {
+        reactor_loop loop(config, listen_fds[index], per_thread, flags, index == 0);
+        loop.run();
+      },
+      [&] { flags.abort.store(true, std::memory_order_release); });
 }
 
 }  // namespace overlap::server

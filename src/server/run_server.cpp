@@ -89,6 +89,36 @@ unsigned plan_descriptors(const server_config& config) {
   return b.max_connections;
 }
 
+// The proactor server: one shard (proactor, listener, cache, sessions) per
+// thread; shard 0 also watches the signals.
+void run_proactor_shards(const server_config& config, const listener_set& listeners,
+                         unsigned max_connections) {
+  shard_signals flags;
+  proactor_options options;
+  options.busy_poll = config.busy_poll_us;
+  options.backend = config.backend;
+  thread_group group(config.threads, options);
+  const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
+  group.run([&](unsigned index, proactor& p) {
+    server_shard shard(p, config, listeners.fds[index], per_shard, flags);
+    std::optional<signal_watch> watch;
+    if (index == 0) {
+      watch.emplace(p, flags, group);
+      // Announced once a proactor exists, so a backend that cannot be set
+      // up is reported instead of a port nobody serves.
+      std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s (%s)\n",
+                   listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
+                   config.threads == 1 ? "" : "s", p.backend_name());
+      if (!p.backend_fallback_reason().empty()) {
+        std::fprintf(stderr, "overlap serve: io_uring is not available (%s); using epoll\n",
+                     p.backend_fallback_reason().c_str());
+      }
+    }
+    shard.start();
+    p.run();
+  });
+}
+
 }  // namespace
 
 int run_server(const server_config& config) {
@@ -140,35 +170,16 @@ int run_server(const server_config& config) {
                 : (std::to_string(config.threads) + (config.threads == 1 ? " thread" : " threads"))
                       .c_str(),
         threads ? "threads" : "reactor");
-    return threads ? run_threaded_server(config, listeners.fds[0], max_connections)
-                   : run_reactor_server(config, listeners.fds, max_connections);
   }
 
-  shard_signals flags;
-  proactor_options options;
-  options.busy_poll = config.busy_poll_us;
-  options.backend = config.backend;
-  thread_group group(config.threads, options);
-  const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
   try {
-    group.run([&](unsigned index, proactor& p) {
-      server_shard shard(p, config, listeners.fds[index], per_shard, flags);
-      std::optional<signal_watch> watch;
-      if (index == 0) {
-        watch.emplace(p, flags, group);
-        // Announced once a proactor exists, so a backend that cannot be set
-        // up is reported instead of a port nobody serves.
-        std::fprintf(stderr, "overlap serve: listening on %s, serving %s with %u thread%s (%s)\n",
-                     listeners.bound.to_string().c_str(), config.docroot.c_str(), config.threads,
-                     config.threads == 1 ? "" : "s", p.backend_name());
-        if (!p.backend_fallback_reason().empty()) {
-          std::fprintf(stderr, "overlap serve: io_uring is not available (%s); using epoll\n",
-                       p.backend_fallback_reason().c_str());
-        }
-      }
-      shard.start();
-      p.run();
-    });
+    if (config.model == concurrency_model::threads) {
+      run_threaded_server(config, listeners.fds[0], max_connections);
+    } else if (config.model == concurrency_model::reactor) {
+      run_reactor_server(config, listeners.fds, max_connections);
+    } else {
+      run_proactor_shards(config, listeners, max_connections);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "overlap serve: %s\n", e.what());
     return 1;

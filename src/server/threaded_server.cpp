@@ -1,6 +1,5 @@
 // `overlap serve --model threads`: see model_servers.hpp.
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include <unordered_set>
 
 #include "model_servers.hpp"
+#include "model_threads.hpp"
 #include "overlap/http/connection.hpp"
 #include "overlap/http/http_date.hpp"
 #include "overlap/http/static_site.hpp"
@@ -55,11 +55,6 @@ class threaded_server {
   void run();
 
  private:
-  struct start_args {
-    threaded_server* server;
-    int fd;
-  };
-  static void* thread_main(void* arg);
   void serve_connection(int fd);
   void watch_signals();
   bool wait_readable_listener();
@@ -103,16 +98,9 @@ void threaded_server::run() {
       fds_.insert(fd);
       ++live_;
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, connection_stack_bytes);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    auto* args = new start_args{this, fd};
-    pthread_t t;
-    const int rc = pthread_create(&t, &attr, &thread_main, args);
-    pthread_attr_destroy(&attr);
+    const int rc =
+        start_detached_thread(connection_stack_bytes, [this, fd] { serve_connection(fd); });
     if (rc != 0) {
-      delete args;
       std::fprintf(stderr, "overlap serve: cannot start a connection thread: %s\n",
                    std::strerror(rc));
       {
@@ -177,13 +165,6 @@ void threaded_server::watch_signals() {
       for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
     }
   }
-}
-
-void* threaded_server::thread_main(void* arg) {
-  const start_args a = *static_cast<start_args*>(arg);
-  delete static_cast<start_args*>(arg);
-  a.server->serve_connection(a.fd);
-  return nullptr;
 }
 
 void set_timeout(int fd, int option, clock::duration d) {
@@ -273,16 +254,9 @@ void threaded_server::serve_connection(int fd) {
 
 }  // namespace
 
-int run_threaded_server(const server_config& config, int listen_fd, unsigned max_connections) {
-  try {
-    threaded_server server(config, listen_fd, max_connections);
-    server.run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "overlap serve: %s\n", e.what());
-    return 1;
-  }
-  std::fprintf(stderr, "overlap serve: stopped\n");
-  return 0;
+void run_threaded_server(const server_config& config, int listen_fd, unsigned max_connections) {
+  threaded_server server(config, listen_fd, max_connections);
+  server.run();
 }
 
 }  // namespace overlap::server
