@@ -11,6 +11,14 @@ namespace {
 constexpr int idle_connections = 2000;
 
 TEST(e2e_load, new_request_is_answered_while_2000_connections_sit_idle) {
+#if defined(__SANITIZE_THREAD__)
+  // A thread per connection accepts in order and starts a thread for each;
+  // under ThreadSanitizer 2,000 thread starts can keep the fresh connection
+  // in the accept queue past the client's receive bound.
+  if (serve_model() == "threads") {
+    GTEST_SKIP() << "2,000 thread starts under TSan; the Debug and ASan runs cover this model";
+  }
+#endif
   // Room for our 2,000 sockets and, inherited by the server, for its own.
   const rlim_t limit = raise_fd_limit(idle_connections * 2 + 512);
   if (limit < static_cast<rlim_t>(idle_connections + 256)) {

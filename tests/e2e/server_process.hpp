@@ -339,6 +339,13 @@ inline command_result run_overlap(std::vector<std::string> args) {
   return r;
 }
 
+// The --model every server_process is started with, or "" for the default:
+// CTest runs the suite once more per comparison model (tests/e2e/CMakeLists.txt).
+inline std::string serve_model() {
+  const char* model = std::getenv("OVERLAP_SERVE_MODEL");
+  return model == nullptr ? std::string() : std::string(model);
+}
+
 struct server_options {
   // Words run before the binary, which they must exec, e.g. {"/usr/bin/prlimit",
   // "--nofile=64:64", "--"} (first, so designated initialisers may omit it).
@@ -383,8 +390,7 @@ class server_process {
                                            "--access-log",
                                            o.access_log};
     argv.insert(argv.end(), command.begin(), command.end());
-    // CTest runs the suite once more per comparison model (tests/e2e/CMakeLists.txt).
-    if (const char* model = std::getenv("OVERLAP_SERVE_MODEL"); model != nullptr && *model != 0) {
+    if (const std::string model = serve_model(); !model.empty()) {
       argv.insert(argv.end(), {"--model", model});
     }
     argv.insert(argv.end(), o.extra.begin(), o.extra.end());
