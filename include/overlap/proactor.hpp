@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "overlap/completion.hpp"
+#include "overlap/op_metrics.hpp"
 #include "overlap/operation.hpp"
 
 namespace overlap {
@@ -52,6 +53,10 @@ struct proactor_options {
   // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring where the
   // kernel allows it and epoll where it does not (see backend_fallback_reason).
   std::string backend;
+  // Reads the clock when each operation starts and completes, for the latency
+  // histograms and the list of operations in flight (op_metrics.hpp). The
+  // per-kind counters are kept either way.
+  bool track_operations = false;
 };
 
 // Counters a backend keeps; read with proactor::stats().
@@ -131,6 +136,16 @@ class proactor {
   proactor_stats stats() const noexcept;
   const proactor_options& options() const noexcept { return options_; }
 
+  // Instrumentation (op_metrics.hpp); proactor thread only. The counters per
+  // operation kind; latencies only with track_operations.
+  const op_metrics& operation_metrics() const noexcept { return metrics_; }
+  // The operations in flight, longest-waiting first. Empty unless
+  // track_operations is set.
+  std::vector<outstanding_op> outstanding_operations() const;
+  // Installs (or with nullptr removes) a sink that sees every initiation and
+  // completion from now on; it must outlive its installation.
+  void set_trace_sink(op_trace_sink* sink) noexcept { trace_ = sink; }
+
   // --- used by I/O objects and the backend ------------------------------
   void start(io_op& op);
   void cancel(io_op& op) noexcept;
@@ -140,6 +155,20 @@ class proactor {
   bool shutting_down() const noexcept { return shutting_down_; }
   void on_operation_started() noexcept { ++outstanding_; }
   void on_operation_finished() noexcept { --outstanding_; }
+  // Bookkeeping of the instrumentation, from io_op::finish: one completion
+  // about to be delivered (the last one unless op.more).
+  void note_completion(io_op& op, const std::error_code& ec, std::size_t n) noexcept {
+    op_kind_metrics& m = metrics_[op.kind];
+    ++m.completions;
+    if (!ec) {
+      ++m.ok;
+      m.bytes += n;
+    } else {
+      count_error(m, ec);
+    }
+    if (!op.more) --m.in_flight;
+    if (tracking_ || trace_ != nullptr) trace_completion(op, ec, n);
+  }
   // Called just before a completion handler (or posted function, or task
   // start) runs: run_one() and the return values count handlers, not kernel
   // completions (a wake-up or a cancellation's own CQE runs no handler).
@@ -162,6 +191,9 @@ class proactor {
   std::size_t run_loop(std::size_t max_handlers, wait_mode mode,
                        std::chrono::steady_clock::time_point deadline);
   void run_ready(std::size_t max_handlers);
+  void trace_initiation(io_op& op) noexcept;
+  void trace_completion(io_op& op, const std::error_code& ec, std::size_t n) noexcept;
+  static void count_error(op_kind_metrics& m, const std::error_code& ec) noexcept;
   void take_foreign_posts(std::size_t max_handlers);
   void rethrow_pending();
 
@@ -193,6 +225,11 @@ class proactor {
   std::vector<detail::io_state*> free_states_;
   detail::task_root* roots_ = nullptr;
   std::exception_ptr pending_exception_;
+
+  op_metrics metrics_;
+  const bool tracking_;
+  op_trace_sink* trace_ = nullptr;
+  io_op* tracked_head_ = nullptr;  // operations in flight, newest first (tracking only)
 };
 
 }  // namespace overlap

@@ -59,6 +59,7 @@ void io_op::on_backend_event(operation* self, int res, std::uint32_t flags) {
 void io_op::finish(std::error_code e, std::size_t n) {
   ec = e;
   bytes = n;
+  owner->note_completion(*this, e, n);
   if (!more) {
     in_flight = false;
     if (options.cancel != nullptr) options.cancel->unbind(this);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -43,7 +44,8 @@ std::unique_ptr<detail::backend> make_backend(proactor& p, const proactor_option
 
 }  // namespace
 
-proactor::proactor(proactor_options options) : options_(std::move(options)) {
+proactor::proactor(proactor_options options)
+    : options_(std::move(options)), tracking_(options_.track_operations) {
   owned_ops_.prev = owned_ops_.next = &owned_ops_;
   backend_ = make_backend(*this, options_, fallback_reason_);
 }
@@ -106,7 +108,88 @@ void proactor::start(io_op& op) {
     if (s.inflight != nullptr) s.inflight->state_prev = &op;
     s.inflight = &op;
   }
+  op_kind_metrics& m = metrics_[op.kind];
+  ++m.started;
+  ++m.in_flight;
+  if (tracking_ || trace_ != nullptr) trace_initiation(op);
   backend_->start(op);
+}
+
+void proactor::trace_initiation(io_op& op) noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  if (tracking_) {
+    op.tracked_since = now;
+    op.tracked_prev = nullptr;
+    op.tracked_next = tracked_head_;
+    if (tracked_head_ != nullptr) tracked_head_->tracked_prev = &op;
+    tracked_head_ = &op;
+  }
+  if (trace_ != nullptr) {
+    op_trace_event e;
+    e.what = op_trace_event::phase::initiate;
+    e.kind = op.kind;
+    e.id = &op;
+    e.fd = op.fd;
+    e.at = now;
+    trace_->on_op_event(e);
+  }
+}
+
+void proactor::trace_completion(io_op& op, const std::error_code& ec, std::size_t n) noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  if (tracking_ && op.tracked_since != std::chrono::steady_clock::time_point{}) {
+    metrics_[op.kind].latency.record(now - op.tracked_since);
+    if (op.more) {
+      op.tracked_since = now;
+    } else {
+      if (op.tracked_prev != nullptr) {
+        op.tracked_prev->tracked_next = op.tracked_next;
+      } else {
+        tracked_head_ = op.tracked_next;
+      }
+      if (op.tracked_next != nullptr) op.tracked_next->tracked_prev = op.tracked_prev;
+      op.tracked_prev = op.tracked_next = nullptr;
+      op.tracked_since = {};
+    }
+  }
+  if (trace_ != nullptr) {
+    trace_->on_op_event(op_trace_event{.what = op_trace_event::phase::complete,
+                                       .kind = op.kind,
+                                       .id = &op,
+                                       .fd = op.fd,
+                                       .at = now,
+                                       .ec = ec,
+                                       .bytes = n,
+                                       .more = op.more});
+  }
+}
+
+void proactor::count_error(op_kind_metrics& m, const std::error_code& ec) noexcept {
+  if (ec == errc::eof) {
+    ++m.eof;
+  } else if (ec == errc::operation_aborted || ec == std::errc::operation_canceled) {
+    ++m.aborted;
+  } else if (ec == errc::timed_out) {
+    ++m.timed_out;
+  } else {
+    ++m.failed;
+  }
+}
+
+std::vector<outstanding_op> proactor::outstanding_operations() const {
+  std::vector<outstanding_op> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const io_op* op = tracked_head_; op != nullptr; op = op->tracked_next) {
+    out.push_back(outstanding_op{.kind = op->kind,
+                                 .fd = op->fd,
+                                 .age = now - op->tracked_since,
+                                 .done = op->done,
+                                 .cancelling = op->user_cancelled,
+                                 .has_deadline = op->options.timeout.count() > 0});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const outstanding_op& a, const outstanding_op& b) { return a.age > b.age; });
+  return out;
 }
 
 void proactor::cancel(io_op& op) noexcept {

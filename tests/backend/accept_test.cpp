@@ -17,15 +17,8 @@ namespace {
 
 using overlap_test::form;
 using overlap_test::op_record;
+using overlap_test::blocking_connect;
 using overlap_test::unique_fd;
-
-unique_fd blocking_connect(const overlap::endpoint& ep) {
-  unique_fd fd(::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), ep.data(), ep.size()) != 0) {
-    throw std::system_error(errno, std::system_category(), "connect");
-  }
-  return fd;
-}
 
 std::uint16_t local_port(int fd) {
   sockaddr_storage ss{};

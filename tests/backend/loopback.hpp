@@ -99,6 +99,15 @@ inline std::pair<unique_fd, unique_fd> raw_pair(int family = AF_INET) {
   return {std::move(client), std::move(server)};
 }
 
+// A blocking client socket connected to ep.
+inline unique_fd blocking_connect(const overlap::endpoint& ep) {
+  unique_fd fd(::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(fd.get(), ep.data(), ep.size()) != 0) {
+    throw std::system_error(errno, std::system_category(), "connect");
+  }
+  return fd;
+}
+
 // One end as an overlap stream on p, the other a blocking raw descriptor.
 struct stream_and_peer {
   overlap::tcp_stream stream;
