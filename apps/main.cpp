@@ -165,6 +165,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
                       "Serve names starting with '.'");
+  auto* admin_port_opt =
+      serve_cmd
+          ->add_option("--admin-port", serve.admin_port,
+                       "Admin listener port (/metrics, /operations, status page; 0 = any free "
+                       "port; default: off). Also tracks every operation's latency")
+          ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--admin-bind", serve.admin_bind, "Address of the admin listener")
+      ->capture_default_str();
 
   auto* bench_cmd = app.add_subcommand("bench", "Load generators");
   bench_cmd->require_subcommand(1);
@@ -228,6 +236,10 @@ int main(int argc, char** argv) {
         return 2;
       }
       serve.access_log = "off";
+      if (admin_port_opt->count() > 0) {
+        std::fprintf(stderr, "overlap serve: --admin-port applies to --model proactor only\n");
+        return 2;
+      }
       if (!serve.backend.empty()) {
         std::fprintf(stderr, "overlap serve: --backend applies to --model proactor only\n");
         return 2;

@@ -34,6 +34,8 @@ std::string_view reason_phrase(http_status s) noexcept {
       return "Internal Server Error";
     case http_status::not_implemented:
       return "Not Implemented";
+    case http_status::service_unavailable:
+      return "Service Unavailable";
     case http_status::version_not_supported:
       return "HTTP Version Not Supported";
   }
@@ -70,6 +72,8 @@ std::string_view error_page(http_status s) noexcept {
       return OVERLAP_ERROR_PAGE("500 Internal Server Error");
     case http_status::not_implemented:
       return OVERLAP_ERROR_PAGE("501 Not Implemented");
+    case http_status::service_unavailable:
+      return OVERLAP_ERROR_PAGE("503 Service Unavailable");
     case http_status::version_not_supported:
       return OVERLAP_ERROR_PAGE("505 HTTP Version Not Supported");
     case http_status::ok:

@@ -11,12 +11,14 @@
 #include <string>
 #include <system_error>
 
+#include "admin_server.hpp"
 #include "fd_budget.hpp"
 #include "listeners.hpp"
 #include "model_servers.hpp"
 #include "overlap/server/server_config.hpp"
 #include "overlap/signal_set.hpp"
 #include "server_shard.hpp"
+#include "shard_directory.hpp"
 #include "thread_group.hpp"
 
 namespace overlap::server {
@@ -89,18 +91,39 @@ unsigned plan_descriptors(const server_config& config) {
   return b.max_connections;
 }
 
+// Detaches a shard from the directory before its proactor goes away.
+struct directory_entry {
+  shard_directory& directory;
+  unsigned index;
+  ~directory_entry() { directory.detach(index); }
+};
+
 // The proactor server: one shard (proactor, listener, cache, sessions) per
-// thread; shard 0 also watches the signals.
+// thread; shard 0 also watches the signals and runs the admin listener.
 void run_proactor_shards(const server_config& config, const listener_set& listeners,
-                         unsigned max_connections) {
+                         unsigned max_connections, int admin_fd, const std::string& admin_at) {
   shard_signals flags;
   proactor_options options;
   options.busy_poll = config.busy_poll_us;
   options.backend = config.backend;
+  options.track_operations = admin_fd >= 0;
   thread_group group(config.threads, options);
+  shard_directory directory(config.threads);
   const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
+  const auto start_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   group.run([&](unsigned index, proactor& p) {
     server_shard shard(p, config, listeners.fds[index], per_shard, flags);
+    std::optional<admin_server> admin;
+    if (index == 0 && admin_fd >= 0) {
+      admin.emplace(p, admin_fd, directory,
+                    admin_info{.listen = listeners.bound.to_string(),
+                               .docroot = config.docroot,
+                               .start_time_seconds = start_time});
+      shard.on_shutdown([&admin] { admin->close(); });
+    }
+    directory.attach(index, p, shard);
+    const directory_entry attached{directory, index};
     std::optional<signal_watch> watch;
     if (index == 0) {
       watch.emplace(p, flags, group);
@@ -113,6 +136,11 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
         std::fprintf(stderr, "overlap serve: io_uring is not available (%s); using epoll\n",
                      p.backend_fallback_reason().c_str());
       }
+    }
+    if (admin) {
+      std::fprintf(stderr, "overlap serve: admin on %s (/metrics, /operations, /)\n",
+                   admin_at.c_str());
+      admin->start();
     }
     shard.start();
     p.run();
@@ -149,6 +177,28 @@ int run_server(const server_config& config) {
     return 1;
   }
 
+  // The admin listener: loopback by default, opened here so a port in use is
+  // reported before anything is served.
+  int admin_fd = -1;
+  std::string admin_at;
+  if (config.admin_port >= 0) {
+    const auto admin_ep =
+        endpoint::parse(config.admin_bind, static_cast<std::uint16_t>(config.admin_port));
+    if (!admin_ep) {
+      std::fprintf(stderr, "overlap serve: invalid --admin-bind address '%s'\n",
+                   config.admin_bind.c_str());
+      return 2;
+    }
+    try {
+      const listener_set admin = open_listeners(*admin_ep, 1, 0);
+      admin_fd = admin.fds[0];
+      admin_at = admin.bound.to_string();
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "overlap serve: admin listener: %s\n", e.what());
+      return 1;
+    }
+  }
+
   // Threads inherit the mask: only the signal_set of shard 0 sees these.
   sigset_t mask;
   sigemptyset(&mask);
@@ -178,7 +228,7 @@ int run_server(const server_config& config) {
     } else if (config.model == concurrency_model::reactor) {
       run_reactor_server(config, listeners.fds, max_connections);
     } else {
-      run_proactor_shards(config, listeners, max_connections);
+      run_proactor_shards(config, listeners, max_connections, admin_fd, admin_at);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "overlap serve: %s\n", e.what());

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <utility>
 
 #include "site_errors.hpp"
 
@@ -63,11 +64,13 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     if (shutting_down_ || ec == std::errc::operation_canceled) return;
     // EMFILE/ENFILE (or anything else): pause, then try again; existing
     // connections are unaffected.
+    ++counters_.accept_errors;
     std::fprintf(stderr, "overlap serve: accept: %s (pausing %lld ms)\n", ec.message().c_str(),
                  static_cast<long long>(accept_backoff_ms.count()));
     accept_backoff_.async_wait(accept_backoff_ms, backoff_handler_);
     return;
   }
+  ++counters_.connections_accepted;
   sessions_.emplace_front(*this, std::move(peer));
   sessions_.front().start(sessions_.begin());
   if (sessions_.size() >= max_connections_ && accepting_) {
@@ -116,8 +119,23 @@ void server_shard::housekeeping() {
   finish_if_drained();
 }
 
+shard_report server_shard::report(unsigned index) const {
+  shard_report r;
+  r.index = index;
+  r.backend = proactor_.backend_name();
+  r.open_connections = sessions_.size();
+  r.counters = counters_;
+  if (log_) r.counters.access_log_dropped_lines = log_->dropped_lines();
+  r.stats = proactor_.stats();
+  r.ops = proactor_.operation_metrics();
+  r.tracking = proactor_.options().track_operations;
+  r.outstanding = proactor_.outstanding_operations();
+  return r;
+}
+
 void server_shard::begin_shutdown() {
   shutting_down_ = true;
+  if (shutdown_hook_) std::exchange(shutdown_hook_, nullptr)();
   shutdown_deadline_ = loop_now() + config_.shutdown_grace_ms;
   acceptor_.close();
   accept_backoff_.cancel();

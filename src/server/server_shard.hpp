@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "overlap/server/server_config.hpp"
 #include "overlap/tcp_acceptor.hpp"
 #include "overlap/timer.hpp"
+#include "shard_report.hpp"
 
 namespace overlap::server {
 
@@ -47,6 +49,16 @@ class server_shard final : public accept_handler, public timer_handler {
   file_loader& loader() noexcept { return loader_; }
   void erase(std::list<http_session>::iterator it);
   std::time_t now_seconds() const noexcept { return date_clock_.now_seconds(); }
+  // Whether sessions report each response (to the access log, the counters).
+  bool wants_responses() const noexcept { return log_ != nullptr || config_.admin_port >= 0; }
+  void count_response(unsigned status, std::uint64_t body_bytes) noexcept {
+    ++counters_.responses[status / 100 < counters_.responses.size() ? status / 100 : 0];
+    counters_.response_body_bytes += body_bytes;
+  }
+  // A copy of this shard's counters (admin listener); on this shard's thread.
+  shard_report report(unsigned index) const;
+  // Called once when a graceful shutdown begins (the admin listener closes).
+  void on_shutdown(std::function<void()> fn) { shutdown_hook_ = std::move(fn); }
 
  private:
   void arm_accept();
@@ -69,6 +81,8 @@ class server_shard final : public accept_handler, public timer_handler {
   std::unique_ptr<access_log_writer> log_;
   std::list<http_session> sessions_;
   std::size_t max_connections_;
+  shard_counters counters_;
+  std::function<void()> shutdown_hook_;
   unsigned log_generation_ = 0;
   bool accepting_ = false;
   bool shutting_down_ = false;

@@ -95,8 +95,9 @@ TEST(op_metrics, counts_bytes_eof_and_timeouts_of_stream_operations) {
   read();
   p.run();
   ASSERT_FALSE(ec) << ec.message();
-  stream.async_read_some(std::span<char>(buf), [&](std::error_code e, std::size_t) { ec = e; },
-                         overlap::op_options{.timeout = 2ms});
+  stream.async_read_some(
+      std::span<char>(buf), [&](std::error_code e, std::size_t) { ec = e; },
+      overlap::op_options{.timeout = 2ms});
   p.run();
   EXPECT_EQ(ec, overlap::errc::timed_out);
   peer.reset();
@@ -127,8 +128,9 @@ TEST(op_metrics, tracking_records_a_latency_per_completion_and_lists_operations_
   slow.async_wait(1h, [](std::error_code, std::size_t) {});
   auto [stream, peer] = overlap_test::stream_with_peer(p);
   char buf[16];
-  stream.async_read_some(std::span<char>(buf), [](std::error_code, std::size_t) {},
-                         overlap::op_options{.timeout = 1h});
+  stream.async_read_some(
+      std::span<char>(buf), [](std::error_code, std::size_t) {},
+      overlap::op_options{.timeout = 1h});
   p.poll();
   const auto table = p.outstanding_operations();
   ASSERT_EQ(table.size(), 2u);

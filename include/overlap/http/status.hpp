@@ -23,6 +23,7 @@ enum class http_status : std::uint16_t {
   request_header_fields_too_large = 431,
   internal_server_error = 500,
   not_implemented = 501,
+  service_unavailable = 503,
   version_not_supported = 505,
 };
 

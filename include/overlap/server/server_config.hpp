@@ -75,6 +75,11 @@ struct server_config {
   // where the kernel allows it ($OVERLAP_BACKEND also applies).
   std::string backend;
   concurrency_model model = concurrency_model::proactor;
+  // The admin listener (/metrics, /operations, status page): off when
+  // admin_port < 0. It also turns on operation tracking (latency histograms
+  // and the in-flight table: two clock reads per operation).
+  int admin_port = -1;
+  std::string admin_bind = "127.0.0.1";
   http::http_config http;
 };
 
