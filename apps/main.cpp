@@ -173,6 +173,10 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--admin-bind", serve.admin_bind, "Address of the admin listener")
       ->capture_default_str();
+  auto* trace_opt = serve_cmd->add_option(
+      "--trace", serve.trace_path,
+      "Write every operation's initiation and completion to FILE as Chrome trace events "
+      "(open in Perfetto); for debugging, it costs time per operation");
 
   auto* bench_cmd = app.add_subcommand("bench", "Load generators");
   bench_cmd->require_subcommand(1);
@@ -236,8 +240,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       serve.access_log = "off";
-      if (admin_port_opt->count() > 0) {
-        std::fprintf(stderr, "overlap serve: --admin-port applies to --model proactor only\n");
+      if (admin_port_opt->count() > 0 || trace_opt->count() > 0) {
+        std::fprintf(stderr,
+                     "overlap serve: --admin-port and --trace apply to --model proactor only\n");
         return 2;
       }
       if (!serve.backend.empty()) {

@@ -40,6 +40,7 @@ class file {
   // Adopts an open descriptor (e.g. STDOUT_FILENO after dup()).
   void adopt(int fd);
   bool is_open() const noexcept { return state_ != nullptr; }
+  int native_handle() const noexcept { return state_ ? state_->fd : -1; }
 
   template <completion_token_for<detail::bytes_result> Token>
   auto async_write(std::span<const char> buf, Token&& token, op_options o = {}) {

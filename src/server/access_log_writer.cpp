@@ -1,8 +1,5 @@
 #include "access_log_writer.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <cstdio>
 #include <system_error>
@@ -44,27 +41,12 @@ void append_number(std::string& out, std::uint64_t v) {
 }  // namespace
 
 access_log_writer::access_log_writer(proactor& p, std::string target)
-    : proactor_(p), target_(std::move(target)), file_(p) {
-  pending_.reserve(access_log_flush_bytes * 2);
-  writing_buf_.reserve(access_log_flush_bytes * 2);
-  open_target();
-}
-
-void access_log_writer::open_target() {
-  if (target_ == "-") {
-    const int fd = ::dup(STDOUT_FILENO);
-    if (fd < 0) throw std::system_error(errno, std::system_category(), "dup(stdout)");
-    file_.adopt(fd);
-    return;
-  }
-  if (auto ec = file_.open(target_, O_WRONLY | O_CREAT | O_APPEND, 0644)) {
-    throw std::system_error(ec, "cannot open access log " + target_);
-  }
-}
+    : out_(p, std::move(target), "access log", access_log_flush_bytes,
+           access_log_max_buffer_bytes) {}
 
 void access_log_writer::append(std::string_view client, const http::access_log_record& r,
                                std::time_t now) {
-  if (pending_.size() > access_log_max_buffer_bytes) {
+  if (!out_.has_room()) {
     ++dropped_;  // the log cannot keep up; never block or grow without bound
     return;
   }
@@ -74,7 +56,7 @@ void access_log_writer::append(std::string_view client, const http::access_log_r
     ::gmtime_r(&now, &tm);
     stamp_len_ = std::strftime(stamp_, sizeof(stamp_), "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
   }
-  std::string& out = pending_;
+  std::string& out = out_.buffer();
   out.append(client);
   out += " - - ";
   out.append(stamp_, stamp_len_);
@@ -97,33 +79,7 @@ void access_log_writer::append(std::string_view client, const http::access_log_r
   out += "\" \"";
   append_escaped(out, r.user_agent);
   out += "\"\n";
-  if (pending_.size() >= access_log_flush_bytes) flush();
-}
-
-void access_log_writer::flush() {
-  if (writing_) return;
-  if (reopen_requested_) {
-    reopen_requested_ = false;
-    try {
-      open_target();
-    } catch (const std::system_error& e) {
-      std::fprintf(stderr, "overlap serve: %s (keeping the old file)\n", e.what());
-    }
-  }
-  if (pending_.empty()) return;
-  writing_buf_.swap(pending_);
-  pending_.clear();
-  writing_ = true;
-  file_.async_write(writing_buf_, [this](std::error_code ec, std::size_t) { on_written(ec); });
-}
-
-void access_log_writer::on_written(std::error_code ec) {
-  writing_ = false;
-  writing_buf_.clear();
-  if (ec && ec != std::errc::operation_canceled) {
-    std::fprintf(stderr, "overlap serve: access log write failed: %s\n", ec.message().c_str());
-  }
-  if (pending_.size() >= access_log_flush_bytes || reopen_requested_) flush();
+  if (out_.wants_flush()) out_.flush();
 }
 
 }  // namespace overlap::server

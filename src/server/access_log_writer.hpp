@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "overlap/file.hpp"
+#include "buffered_file_writer.hpp"
 #include "overlap/http/access_log.hpp"
 #include "overlap/proactor.hpp"
 
@@ -19,28 +19,17 @@ class access_log_writer {
   // target: a path, or "-" for standard output. Throws std::system_error if
   // the file cannot be opened at start-up.
   access_log_writer(proactor& p, std::string target);
-  access_log_writer(const access_log_writer&) = delete;
-  access_log_writer& operator=(const access_log_writer&) = delete;
 
   void append(std::string_view client, const http::access_log_record& r, std::time_t now);
   // Starts a write of what is buffered, if none is in flight.
-  void flush();
+  void flush() { out_.flush(); }
   // Reopens the file (SIGHUP, for log rotation) once in-flight writes are done.
-  void request_reopen() { reopen_requested_ = true; }
-  bool idle() const noexcept { return !writing_ && pending_.empty(); }
+  void request_reopen() { out_.request_reopen(); }
+  bool idle() const noexcept { return out_.idle(); }
   std::uint64_t dropped_lines() const noexcept { return dropped_; }
 
  private:
-  void open_target();
-  void on_written(std::error_code ec);
-
-  proactor& proactor_;
-  std::string target_;
-  file file_;
-  std::string pending_;  // lines not yet handed to a write
-  std::string writing_buf_;
-  bool writing_ = false;
-  bool reopen_requested_ = false;
+  buffered_file_writer out_;
   std::uint64_t dropped_ = 0;
   std::time_t stamp_second_ = -1;
   char stamp_[40] = {};  // "[10/Oct/2000:13:55:36 +0000]"

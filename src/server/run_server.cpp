@@ -20,6 +20,7 @@
 #include "server_shard.hpp"
 #include "shard_directory.hpp"
 #include "thread_group.hpp"
+#include "trace_writer.hpp"
 
 namespace overlap::server {
 namespace {
@@ -110,10 +111,11 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
   thread_group group(config.threads, options);
   shard_directory directory(config.threads);
   const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
+  const auto started = std::chrono::steady_clock::now();
   const auto start_time =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   group.run([&](unsigned index, proactor& p) {
-    server_shard shard(p, config, listeners.fds[index], per_shard, flags);
+    server_shard shard(p, config, listeners.fds[index], per_shard, flags, index, started);
     std::optional<admin_server> admin;
     if (index == 0 && admin_fd >= 0) {
       admin.emplace(p, admin_fd, directory,
@@ -175,6 +177,14 @@ int run_server(const server_config& config) {
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap serve: %s\n", e.what());
     return 1;
+  }
+
+  if (!config.trace_path.empty()) {
+    if (const auto ec = begin_trace_file(config.trace_path)) {
+      std::fprintf(stderr, "overlap serve: cannot write --trace file '%s': %s\n",
+                   config.trace_path.c_str(), ec.message().c_str());
+      return 2;
+    }
   }
 
   // The admin listener: loopback by default, opened here so a port in use is

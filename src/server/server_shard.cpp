@@ -10,7 +10,8 @@
 namespace overlap::server {
 
 server_shard::server_shard(proactor& p, const server_config& config, int listen_fd,
-                           unsigned max_connections, shard_signals& signals)
+                           unsigned max_connections, shard_signals& signals, unsigned index,
+                           std::chrono::steady_clock::time_point started)
     : proactor_(p),
       config_(config),
       signals_(signals),
@@ -23,6 +24,9 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
   sync_wall_clock();
   refresh_clock();
   if (config.access_log != "off") log_ = std::make_unique<access_log_writer>(p, config.access_log);
+  if (!config.trace_path.empty()) {
+    trace_ = std::make_unique<trace_writer>(p, config.trace_path, index, started);
+  }
   // The loop never opens or reads a file itself: misses and revalidations go
   // through the loader as io_uring operations.
   site_.cache().defer_misses(true);
@@ -116,6 +120,7 @@ void server_shard::housekeeping() {
     it = next;
   }
   if (log_) log_->flush();
+  if (trace_) trace_->flush();
   finish_if_drained();
 }
 
@@ -152,6 +157,15 @@ void server_shard::finish_if_drained() {
   if (log_) {
     log_->flush();
     if (!log_->idle()) return;  // the next tick looks again
+  }
+  if (trace_) {
+    trace_->stop();  // the rest of the run is not traced
+    trace_->flush();
+    if (!trace_->idle()) return;
+    if (trace_->dropped_events() > 0) {
+      std::fprintf(stderr, "overlap serve: trace: %llu events dropped (writing fell behind)\n",
+                   static_cast<unsigned long long>(trace_->dropped_events()));
+    }
   }
   proactor_.stop();
 }

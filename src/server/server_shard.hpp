@@ -20,6 +20,7 @@
 #include "overlap/tcp_acceptor.hpp"
 #include "overlap/timer.hpp"
 #include "shard_report.hpp"
+#include "trace_writer.hpp"
 
 namespace overlap::server {
 
@@ -31,8 +32,10 @@ struct shard_signals {
 
 class server_shard final : public accept_handler, public timer_handler {
  public:
+  // `index` and `started` name the shard and the time origin in the trace.
   server_shard(proactor& p, const server_config& config, int listen_fd, unsigned max_connections,
-               shard_signals& signals);
+               shard_signals& signals, unsigned index = 0,
+               std::chrono::steady_clock::time_point started = {});
   void start();
 
   void on_accept_complete(std::error_code ec, tcp_stream peer, bool more) override;
@@ -79,6 +82,7 @@ class server_shard final : public accept_handler, public timer_handler {
   // system_clock minus steady_clock, re-read every housekeeping tick.
   std::chrono::system_clock::duration wall_offset_{};
   std::unique_ptr<access_log_writer> log_;
+  std::unique_ptr<trace_writer> trace_;
   std::list<http_session> sessions_;
   std::size_t max_connections_;
   shard_counters counters_;

@@ -1,9 +1,10 @@
-// The admin listener (--admin-port): /metrics, /operations and the status
-// page, against the real binary.
+// Observability against the real binary: the admin listener (--admin-port:
+// /metrics, /operations, the status page) and the operation trace (--trace).
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -236,6 +237,70 @@ TEST(e2e_admin, admin_flags_are_checked) {
 
   const auto port = run_overlap({"serve", docroot.path().string(), "--admin-port", "70000"});
   EXPECT_TRUE(port.exit.exited && !port.exit.clean_exit(0)) << port.exit.describe();
+}
+
+// ---------------------------------------------------------------- --trace
+
+struct trace_event {
+  std::string name, ph, id;
+};
+
+TEST(e2e_trace, every_completion_follows_its_initiation_in_chrome_trace_json) {
+  temp_dir docroot;
+  write_file(docroot / "a.txt", "hello");
+  const auto trace = docroot / "trace.json";
+  server_process server(docroot.path(), {.extra = {"--trace", trace.string()}});
+  {
+    http_client c(server.port());
+    set_timeout(c.fd(), SO_RCVTIMEO, receive_timeout);
+    EXPECT_EQ(c.request(make_request("GET", "/a.txt")).status, 200);
+    EXPECT_EQ(c.request(make_request("GET", "/missing")).status, 404);
+  }
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+  const auto exit = server.process().wait(exit_timeout);
+  ASSERT_TRUE(exit.clean_exit(0)) << exit.describe();
+
+  // The JSON array format: "[" and one event object per line, each followed
+  // by a comma (the closing bracket is optional).
+  const std::string text = read_file(trace);
+  ASSERT_EQ(text.rfind("[\n", 0), 0u) << text.substr(0, 200);
+  const std::regex line_re(
+      R"re(^\{"name":"([a-z_]+)","cat":"op","ph":"([bne])","id":"(0x[0-9a-f]+)","pid":[0-9]+,"tid":[0-9]+,"ts":[0-9.]+,"args":\{[^{}]*\}\},$)re");
+  std::vector<trace_event> events;
+  std::istringstream in(text.substr(2));
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, line_re)) << line;
+    events.push_back({m[1], m[2], m[3]});
+  }
+  // Paired by id: an "n" or "e" only while its operation is open.
+  std::map<std::string, std::string> open;  // id -> name
+  std::map<std::string, int> ended;         // name -> "e" events
+  for (const auto& e : events) {
+    if (e.ph == "b") {
+      EXPECT_EQ(open.count(e.id), 0u) << "initiated twice without completing: " << e.id;
+      open[e.id] = e.name;
+      continue;
+    }
+    ASSERT_EQ(open.count(e.id), 1u) << e.name << " " << e.ph << " without initiation";
+    EXPECT_EQ(open[e.id], e.name);
+    if (e.ph == "e") {
+      open.erase(e.id);
+      ++ended[e.name];
+    }
+  }
+  // The requests were received and answered by traced operations.
+  EXPECT_GE(ended["receive"], 2);
+  EXPECT_GE(ended["writev_all"], 2);
+}
+
+TEST(e2e_trace, unwritable_trace_file_is_reported) {
+  temp_dir docroot;
+  const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--trace",
+                              (docroot / "no-such-dir" / "t.json").string()});
+  EXPECT_TRUE(r.exit.clean_exit(2)) << r.exit.describe();
+  EXPECT_NE(r.stderr_text.find("--trace"), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
 }
 
 }  // namespace

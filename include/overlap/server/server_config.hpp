@@ -80,6 +80,8 @@ struct server_config {
   // and the in-flight table: two clock reads per operation).
   int admin_port = -1;
   std::string admin_bind = "127.0.0.1";
+  // Chrome trace-event file of every operation (empty: off).
+  std::string trace_path;
   http::http_config http;
 };
 
