@@ -17,7 +17,9 @@
 #                          or overlap-epoll: overlap serve on its epoll backend,
 #                          overlap-reactor / overlap-threads: overlap serve
 #                          with --model reactor / threads (the paper's other
-#                          concurrency models, on the same HTTP core)
+#                          concurrency models, on the same HTTP core),
+#                          overlap-admin: overlap serve with --admin-port 0
+#                          (operation tracking on: its cost)
 #   --connections LIST     keep-alive connection counts (default 16,256,1024)
 #   --sizes LIST           file sizes, N with B, K or M (default
 #                          100B,1K,16K,256K,1M,16M; K = 1024, M = 1024*1024)
@@ -50,7 +52,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo
-readonly all_servers=(overlap overlap-epoll overlap-reactor overlap-threads nginx)
+readonly all_servers=(overlap overlap-epoll overlap-reactor overlap-threads overlap-admin nginx)
 # shellcheck source=lib/common.sh
 source "$repo/bench/lib/common.sh"
 wrk_bin=${WRK:-wrk}
@@ -240,12 +242,13 @@ check_process() {
 start_server() {
     local name=$1 err="$tmp/$1.err" attempt
     case $name in
-        overlap | overlap-epoll | overlap-reactor | overlap-threads)
+        overlap | overlap-epoll | overlap-reactor | overlap-threads | overlap-admin)
             local backend=()
             case $name in
                 overlap-epoll) backend=(--backend epoll) ;;
                 overlap-reactor) backend=(--model reactor) ;;
                 overlap-threads) backend=(--model threads) ;;
+                overlap-admin) backend=(--admin-port 0) ;;
             esac
             start_pinned /dev/null "$err" "${overlap_cmd[@]}" "$docroot" --port 0 "${backend[@]}"
             wait_for_line "$err" 'listening on '

@@ -26,7 +26,7 @@ from report_common import (append, by_server, cmd_meta, conn_word, core_busy_med
 
 SUBJECT = "overlap"
 REFERENCE = "nginx"
-SERVER_ORDER = ["overlap", "overlap-epoll", "overlap-reactor", "overlap-threads", "nginx"]
+SERVER_ORDER = ["overlap", "overlap-epoll", "overlap-reactor", "overlap-threads", "overlap-admin", "nginx"]
 MIB = 1024 * 1024
 
 # Targets of issue #3, as (test, text) per kind of case; see target_for().

@@ -5,10 +5,12 @@
 //
 // Every proactor counts, per operation kind, the operations initiated, the
 // completions delivered and how they ended (a few additions per operation,
-// always on). With proactor_options::track_operations it also reads the clock
-// when an operation starts and completes: that adds a latency histogram per
-// kind and the list of operations in flight with their ages, the table that
-// finds a stalled connection. A trace sink, when installed, sees every
+// always on). With proactor_options::track_operations it also stamps each
+// operation with the loop's clock (proactor::now(), read once per batch of
+// completions) when it starts and completes: that adds a latency histogram
+// per kind and the list of operations in flight with their ages, the table
+// that finds a stalled connection. Latencies are therefore as fine as the
+// loop's batches: exact for an idle loop, tens of microseconds under load. A trace sink, when installed, sees every
 // initiation and completion as it happens.
 #pragma once
 

@@ -53,9 +53,9 @@ struct proactor_options {
   // "io_uring" or "epoll"; empty = $OVERLAP_BACKEND, else io_uring where the
   // kernel allows it and epoll where it does not (see backend_fallback_reason).
   std::string backend;
-  // Reads the clock when each operation starts and completes, for the latency
-  // histograms and the list of operations in flight (op_metrics.hpp). The
-  // per-kind counters are kept either way.
+  // Stamps each operation with the loop's clock (now()) when it starts and
+  // completes, for the latency histograms and the list of operations in
+  // flight (op_metrics.hpp). The per-kind counters are kept either way.
   bool track_operations = false;
 };
 

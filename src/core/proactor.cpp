@@ -115,10 +115,12 @@ void proactor::start(io_op& op) {
   backend_->start(op);
 }
 
+// Tracking stamps with the loop's clock (now(): one reading per batch of
+// completions), so it costs no clock read per operation; a trace event reads
+// the clock itself, for its own ordering.
 void proactor::trace_initiation(io_op& op) noexcept {
-  const auto now = std::chrono::steady_clock::now();
   if (tracking_) {
-    op.tracked_since = now;
+    op.tracked_since = this->now();
     op.tracked_prev = nullptr;
     op.tracked_next = tracked_head_;
     if (tracked_head_ != nullptr) tracked_head_->tracked_prev = &op;
@@ -130,14 +132,14 @@ void proactor::trace_initiation(io_op& op) noexcept {
     e.kind = op.kind;
     e.id = &op;
     e.fd = op.fd;
-    e.at = now;
+    e.at = std::chrono::steady_clock::now();
     trace_->on_op_event(e);
   }
 }
 
 void proactor::trace_completion(io_op& op, const std::error_code& ec, std::size_t n) noexcept {
-  const auto now = std::chrono::steady_clock::now();
   if (tracking_ && op.tracked_since != std::chrono::steady_clock::time_point{}) {
+    const auto now = this->now();
     metrics_[op.kind].latency.record(now - op.tracked_since);
     if (op.more) {
       op.tracked_since = now;
@@ -157,7 +159,7 @@ void proactor::trace_completion(io_op& op, const std::error_code& ec, std::size_
                                        .kind = op.kind,
                                        .id = &op,
                                        .fd = op.fd,
-                                       .at = now,
+                                       .at = std::chrono::steady_clock::now(),
                                        .ec = ec,
                                        .bytes = n,
                                        .more = op.more});
@@ -187,6 +189,9 @@ std::vector<outstanding_op> proactor::outstanding_operations() const {
                                  .cancelling = op->user_cancelled,
                                  .has_deadline = op->options.timeout.count() > 0});
   }
+  // The list is newest first; reversed, operations stamped in the same batch
+  // keep their order of initiation.
+  std::reverse(out.begin(), out.end());
   std::stable_sort(out.begin(), out.end(),
                    [](const outstanding_op& a, const outstanding_op& b) { return a.age > b.age; });
   return out;

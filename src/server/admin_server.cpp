@@ -108,16 +108,18 @@ void admin_server::arm_accept() {
       std::fprintf(stderr, "overlap serve: admin accept: %s\n", ec.message().c_str());
       return;  // the multishot accept has ended; the admin listener stays down
     }
-    if (connections_ >= admin_max_connections) return;  // s closes: too many scrapers
-    ++connections_;
+    if (*connections_ >= admin_max_connections) return;  // s closes: too many scrapers
+    ++*connections_;
     spawn(proactor_, serve(std::move(s)));
   });
 }
 
 task<void> admin_server::serve(tcp_stream s) {
+  // Shared with the frame, which the proactor may destroy after this
+  // admin_server is gone (a connection still open at shutdown).
   struct release {
-    std::size_t& n;
-    ~release() { --n; }
+    std::shared_ptr<std::size_t> n;
+    ~release() { --*n; }
   } counted{connections_};
 
   http::request_parser parser;

@@ -51,11 +51,9 @@ class admin_server {
   shard_directory& shards_;
   admin_info info_;
   std::chrono::steady_clock::time_point started_;
-  std::size_t connections_ = 0;
+  // Admin connections open; shared with their coroutine frames.
+  std::shared_ptr<std::size_t> connections_ = std::make_shared<std::size_t>(0);
   bool closed_ = false;
-  // Set to false on destruction; a connection's coroutine checks it before
-  // touching the server after a suspension that can outlive it.
-  std::shared_ptr<bool> alive_;
 };
 
 }  // namespace overlap::server

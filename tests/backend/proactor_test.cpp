@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/loopback.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
 #include "overlap/task.hpp"
@@ -308,6 +309,31 @@ TEST(proactor, now_is_read_when_a_completion_is_reaped) {
   // expiry (nor the cached reading from before the run).
   EXPECT_GE(seen - started, 20ms);
   EXPECT_LE(seen, std::chrono::steady_clock::now());
+}
+
+TEST(proactor, now_is_read_again_before_a_read_completion_runs) {
+  overlap::proactor p;
+  auto [stream, peer] = overlap_test::stream_with_peer(p);
+  const auto started = p.now();  // cached until the next batch
+  char buf[8];
+  std::chrono::steady_clock::time_point seen{};
+  std::chrono::steady_clock::time_point sent{};
+  stream.async_read_some(std::span<char>(buf), [&](std::error_code ec, std::size_t) {
+    EXPECT_FALSE(ec) << ec.message();
+    seen = p.now();
+  });
+  std::thread writer([&, fd = peer.get()] {
+    std::this_thread::sleep_for(20ms);
+    sent = std::chrono::steady_clock::now();
+    overlap_test::write_all_blocking(fd, "x", 1);
+  });
+  p.run();
+  writer.join();
+  // The handler sees a reading taken after the byte was sent, not the one
+  // cached before the loop ran (for both backends: the emulation performs
+  // the read itself when epoll reports readiness).
+  EXPECT_GE(seen, sent);
+  EXPECT_GE(seen - started, 20ms);
 }
 
 TEST(proactor, now_does_not_move_inside_a_handler) {

@@ -205,6 +205,18 @@ TEST(e2e_admin, status_page_and_errors) {
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
 }
 
+TEST(e2e_admin, sigterm_with_an_admin_connection_open_exits_0) {
+  temp_dir docroot;
+  admin_server s(docroot.path());
+  http_client idle(s.admin_port());  // connected, says nothing
+  http_client half(s.admin_port());
+  ASSERT_TRUE(half.send("GET /metrics HTTP/1.1\r\n"));
+  EXPECT_EQ(s.admin("GET", "/metrics").status, 200);  // both are accepted by now
+  ASSERT_TRUE(s.server().process().signal(SIGTERM));
+  const auto exit = s.server().process().wait(exit_timeout);
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
+}
+
 TEST(e2e_admin, admin_port_in_use_is_reported_and_nothing_is_served) {
   socket_fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};

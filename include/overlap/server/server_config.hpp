@@ -77,7 +77,7 @@ struct server_config {
   concurrency_model model = concurrency_model::proactor;
   // The admin listener (/metrics, /operations, status page): off when
   // admin_port < 0. It also turns on operation tracking (latency histograms
-  // and the in-flight table: two clock reads per operation).
+  // and the in-flight table, stamped with the loop's clock).
   int admin_port = -1;
   std::string admin_bind = "127.0.0.1";
   // Chrome trace-event file of every operation (empty: off).
