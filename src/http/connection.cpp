@@ -379,6 +379,11 @@ void connection::pop_front() {
     rec.body_bytes = p.body_length();
     ctx_.access_log->on_response(rec);
   }
+  if (ctx_.counts != nullptr) {
+    const unsigned cls = code(p.status) / 100;
+    ++ctx_.counts->by_class[cls < ctx_.counts->by_class.size() ? cls : 0];
+    ctx_.counts->body_bytes += p.body_length();
+  }
   p.pin.reset();  // may close the fd if the cache already evicted the entry
   p.memory = {};
   p.body = body_kind::none;

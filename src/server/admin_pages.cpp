@@ -99,12 +99,12 @@ std::string render_metrics(const std::vector<shard_report>& shards, const admin_
   for (const auto& s : shards) {
     for (unsigned c = 1; c <= 5; ++c) {
       put(out, "overlap_http_responses_total{shard=\"%u\",code=\"%uxx\"} %" PRIu64 "\n", s.index, c,
-          s.counters.responses[c]);
+          s.counters.responses.by_class[c]);
     }
   }
   family(out, "overlap_http_response_body_bytes_total", "counter", "Response body bytes sent.");
   shard_value(out, "overlap_http_response_body_bytes_total", shards,
-              [](const shard_report& s) { return s.counters.response_body_bytes; });
+              [](const shard_report& s) { return s.counters.responses.body_bytes; });
   family(out, "overlap_access_log_dropped_lines_total", "counter",
          "Access-log lines dropped because the log could not keep up.");
   shard_value(out, "overlap_access_log_dropped_lines_total", shards,
@@ -269,8 +269,9 @@ std::string render_status_page(const std::vector<shard_report>& shards, const ad
         "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
         "</td><td>%" PRIu64 "</td></tr>\n",
         s.index, s.backend.c_str(), s.open_connections, s.counters.connections_accepted,
-        s.counters.responses[2], s.counters.responses[3], s.counters.responses[4],
-        s.counters.responses[5], s.stats.completions, s.stats.cq_overflows, s.stats.enobufs);
+        s.counters.responses.by_class[2], s.counters.responses.by_class[3],
+        s.counters.responses.by_class[4], s.counters.responses.by_class[5], s.stats.completions,
+        s.stats.cq_overflows, s.stats.enobufs);
   }
   out += "</table>\n";
 

@@ -125,9 +125,13 @@ task<void> admin_server::serve(tcp_stream s) {
   http::request_parser parser;
   char buf[4096];
   std::string reply;
+  // One deadline for the whole request, so a client dribbling a byte at a
+  // time cannot hold one of the few admin connections.
+  const auto deadline = proactor_.now() + admin_io_timeout_ms;
   for (;;) {
+    const auto left = std::max<std::chrono::nanoseconds>(deadline - proactor_.now(), 1ms);
     auto [ec, n] = co_await s.async_read_some(std::span<char>(buf), use_awaitable,
-                                              op_options{.timeout = admin_io_timeout_ms});
+                                              op_options{.timeout = left});
     if (ec) co_return;  // closed, reset or too slow: nothing to answer
     const auto r = parser.parse(std::span<const char>(buf, n));
     if (r.event == http::parse_event::need_more) continue;
@@ -137,11 +141,10 @@ task<void> admin_server::serve(tcp_stream s) {
     }
     const http::request& req = parser.current();
     if (req.method != http::method_kind::get && req.method != http::method_kind::head) {
-      reply = error_response(http_status::method_not_allowed, req.method == http::method_kind::head,
-                             "Allow: GET, HEAD\r\n");
+      reply = error_response(http_status::method_not_allowed, false, "Allow: GET, HEAD\r\n");
       break;
     }
-    reply = co_await respond(req.method_name, req.target);
+    reply = co_await respond(req.target);
     if (req.method == http::method_kind::head) {
       // The same head, without the body.
       if (const auto end = reply.find("\r\n\r\n"); end != std::string::npos) reply.resize(end + 4);
@@ -153,7 +156,7 @@ task<void> admin_server::serve(tcp_stream s) {
   (void)s.shutdown(SHUT_WR);
 }
 
-task<std::string> admin_server::respond(std::string_view, std::string_view target) {
+task<std::string> admin_server::respond(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   const bool metrics = path == "/metrics";
   const bool operations = path == "/operations";

@@ -44,7 +44,8 @@ class admin_server {
   struct gather;
   void arm_accept();
   task<void> serve(tcp_stream s);
-  task<std::string> respond(std::string_view method, std::string_view target);
+  // The response to a GET of `target`, head and body.
+  task<std::string> respond(std::string_view target);
 
   proactor& proactor_;
   tcp_acceptor acceptor_;

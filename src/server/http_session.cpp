@@ -10,7 +10,7 @@ namespace overlap::server {
 http_session::http_session(server_shard& shard, tcp_stream stream)
     : shard_(shard),
       stream_(std::move(stream)),
-      conn_(shard.context(shard.wants_responses() ? this : nullptr)) {
+      conn_(shard.context(shard.access_log() != nullptr ? this : nullptr)) {
   if (shard.access_log() != nullptr) {
     client_ = stream_.remote_endpoint().to_string();
     // CLF %h is the address alone: drop ":port" (and the brackets of IPv6).
@@ -190,7 +190,6 @@ void http_session::on_file_loaded() {
 }
 
 void http_session::on_response(const http::access_log_record& record) {
-  shard_.count_response(record.status, record.body_bytes);
   if (auto* log = shard_.access_log()) log->append(client_, record, shard_.now_seconds());
 }
 

@@ -34,7 +34,10 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
 }
 
 http::connection_context server_shard::context(http::access_log_sink* sink) noexcept {
-  return http::connection_context{config_.http, site_, date_clock_, sink};
+  http::connection_context c{config_.http, site_, date_clock_, sink};
+  // Counted for the admin listener only: nothing to keep otherwise.
+  if (config_.admin_port >= 0) c.counts = &counters_.responses;
+  return c;
 }
 
 void server_shard::sync_wall_clock() noexcept {

@@ -52,12 +52,6 @@ class server_shard final : public accept_handler, public timer_handler {
   file_loader& loader() noexcept { return loader_; }
   void erase(std::list<http_session>::iterator it);
   std::time_t now_seconds() const noexcept { return date_clock_.now_seconds(); }
-  // Whether sessions report each response (to the access log, the counters).
-  bool wants_responses() const noexcept { return log_ != nullptr || config_.admin_port >= 0; }
-  void count_response(unsigned status, std::uint64_t body_bytes) noexcept {
-    ++counters_.responses[status / 100 < counters_.responses.size() ? status / 100 : 0];
-    counters_.response_body_bytes += body_bytes;
-  }
   // A copy of this shard's counters (admin listener); on this shard's thread.
   shard_report report(unsigned index) const;
   // Called once when a graceful shutdown begins (the admin listener closes).

@@ -4,19 +4,32 @@ namespace overlap::server {
 
 void shard_directory::attach(unsigned index, proactor& p, server_shard& shard) {
   std::lock_guard lock(mutex_);
-  entries_.at(index) = entry{&p, &shard};
+  entry& e = entries_.at(index);
+  e.p = &p;
+  e.shard = &shard;
+  for (auto& fn : e.waiting) p.post([s = &shard, fn = std::move(fn)] { fn(*s); });
+  e.waiting.clear();
 }
 
 void shard_directory::detach(unsigned index) noexcept {
   std::lock_guard lock(mutex_);
-  if (index < entries_.size()) entries_[index] = entry{};
+  if (index >= entries_.size()) return;
+  entry& e = entries_[index];
+  e.p = nullptr;
+  e.shard = nullptr;
+  e.stopped = true;
+  e.waiting.clear();
 }
 
 bool shard_directory::post_to(unsigned index, std::function<void(server_shard&)> fn) {
   std::lock_guard lock(mutex_);
-  if (index >= entries_.size() || entries_[index].p == nullptr) return false;
-  server_shard* shard = entries_[index].shard;
-  entries_[index].p->post([shard, fn = std::move(fn)] { fn(*shard); });
+  if (index >= entries_.size() || entries_[index].stopped) return false;
+  entry& e = entries_[index];
+  if (e.p == nullptr) {
+    e.waiting.push_back(std::move(fn));  // still starting
+    return true;
+  }
+  e.p->post([s = e.shard, fn = std::move(fn)] { fn(*s); });
   return true;
 }
 

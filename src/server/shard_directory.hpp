@@ -3,7 +3,8 @@
 // that shard's proactor. A shard attaches once its loop is set up and detaches
 // before its proactor is destroyed, both under the lock that post_to holds, so
 // a post never reaches a proactor that is gone; one that arrives after the
-// loop returned is dropped unrun with the proactor's queue.
+// loop returned is dropped unrun with the proactor's queue. A post to a shard
+// still starting waits in the directory until the shard attaches.
 #pragma once
 
 #include <functional>
@@ -24,16 +25,18 @@ class shard_directory {
   void detach(unsigned index) noexcept;
   unsigned size() const noexcept { return static_cast<unsigned>(entries_.size()); }
 
-  // Runs fn(shard) on shard `index`'s thread. False when that shard is not
-  // running (fn is then dropped unrun).
+  // Runs fn(shard) on shard `index`'s thread, once it has started. False when
+  // that shard has stopped (fn is then dropped unrun).
   bool post_to(unsigned index, std::function<void(server_shard&)> fn);
-  // Runs fn on shard `index`'s thread; false when it is not running.
+  // Runs fn on shard `index`'s thread if it is running; false otherwise.
   bool post(unsigned index, std::function<void()> fn);
 
  private:
   struct entry {
     proactor* p = nullptr;
     server_shard* shard = nullptr;
+    bool stopped = false;
+    std::vector<std::function<void(server_shard&)>> waiting;  // posted before attach
   };
   std::mutex mutex_;
   std::vector<entry> entries_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "overlap/http/connection.hpp"
 #include "overlap/op_metrics.hpp"
 #include "overlap/proactor.hpp"
 
@@ -18,10 +19,8 @@ namespace overlap::server {
 struct shard_counters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t accept_errors = 0;  // EMFILE/ENFILE and the like: accepting paused
-  // Responses by status class: index 1 = 1xx … 5 = 5xx (counted when their
-  // last byte was sent; 0 stays unused).
-  std::array<std::uint64_t, 6> responses{};
-  std::uint64_t response_body_bytes = 0;
+  // Counted by the HTTP core when a response's last byte was sent.
+  http::response_counts responses;
   std::uint64_t access_log_dropped_lines = 0;
 };
 

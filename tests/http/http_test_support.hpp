@@ -105,7 +105,13 @@ class harness {
   }
 
   void reset() {
-    conn_ = std::make_unique<connection>(connection_context{config_, site_, clock_, log_});
+    connection_context c{config_, site_, clock_, log_};
+    c.counts = counts_;
+    conn_ = std::make_unique<connection>(c);
+  }
+  void set_counts(response_counts* counts) {
+    counts_ = counts;
+    reset();
   }
   void set_log(access_log_sink* log) {
     log_ = log;
@@ -161,6 +167,7 @@ class harness {
   static_site site_;
   http_date_clock clock_;
   access_log_sink* log_ = nullptr;
+  response_counts* counts_ = nullptr;
   std::unique_ptr<connection> conn_;
 };
 

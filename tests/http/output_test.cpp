@@ -161,6 +161,26 @@ TEST_F(output, access_log_gets_combined_log_fields_when_sent) {
   EXPECT_EQ(log.lines[2], "HEAD /s1.txt HTTP/1.0 200 0 [] []");
 }
 
+TEST_F(output, response_counts_are_kept_by_status_class_when_sent) {
+  temp_docroot r2;
+  r2.write("s1.txt", "small-one");
+  harness h(r2);
+  response_counts counts;
+  h.set_counts(&counts);
+  const std::string in = get("/s1.txt") + get("/missing") + get("/s1.txt", "If-None-Match: *\r\n");
+  h.conn().feed(std::span<const char>(in));
+  EXPECT_EQ(counts.by_class[2] + counts.by_class[3] + counts.by_class[4], 0u)
+      << "counted when sent, not when planned";
+  std::vector<wire_response> out;
+  h.drain(out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(counts.by_class[2], 1u);
+  EXPECT_EQ(counts.by_class[3], 1u);  // 304
+  EXPECT_EQ(counts.by_class[4], 1u);
+  EXPECT_EQ(counts.by_class[5], 0u);
+  EXPECT_EQ(counts.body_bytes, 9u + error_page(http_status::not_found).size());
+}
+
 TEST_F(output, access_log_records_unparsable_request) {
   harness h(root);
   recording_log log;

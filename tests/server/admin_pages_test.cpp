@@ -17,8 +17,8 @@ shard_report sample_report(unsigned index) {
   r.backend = "io_uring";
   r.open_connections = 3;
   r.counters.connections_accepted = 10 + index;
-  r.counters.responses[2] = 7;
-  r.counters.responses[4] = 2;
+  r.counters.responses.by_class[2] = 7;
+  r.counters.responses.by_class[4] = 2;
   r.tracking = true;
   auto& recv = r.ops[op_kind::receive];
   recv.started = 5;

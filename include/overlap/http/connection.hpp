@@ -12,7 +12,9 @@
 
 #include <sys/uio.h>
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +26,12 @@ namespace overlap::http {
 
 // The per-thread objects a connection uses; every referenced object must
 // outlive the connections (the struct itself is copied).
+// Responses sent in full, by status class (index 1 = 1xx … 5 = 5xx).
+struct response_counts {
+  std::array<std::uint64_t, 6> by_class{};
+  std::uint64_t body_bytes = 0;
+};
+
 struct connection_context {
   const http_config& config;
   static_site& site;
@@ -33,6 +41,9 @@ struct connection_context {
   // thread-per-connection model): every lookup then holds this lock. The
   // sharded servers give each thread its own site and leave it null.
   std::mutex* site_mutex = nullptr;
+  // When set, every response is counted here as its last byte is reported
+  // sent (the owner's metrics); nothing else is recorded for it.
+  response_counts* counts = nullptr;
 };
 
 class connection {
