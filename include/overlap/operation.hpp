@@ -130,8 +130,8 @@ class io_op : public operation {
   std::uint32_t timer_index = 0;  // epoll backend: position + 1 in its timer heap, 0 = none
   std::uint32_t wait_events = 0;  // epoll backend: the readiness (EPOLLIN/OUT) it waits for
   // Instrumentation (proactor_options::track_operations, op_metrics.hpp):
-  // when it started or last completed, and its place in the proactor's list
-  // of operations in flight.
+  // when it started or last completed, and, for an operation on no I/O object
+  // (not in an io_state's in-flight list), its place in the proactor's list.
   std::chrono::steady_clock::time_point tracked_since{};
   io_op* tracked_prev = nullptr;
   io_op* tracked_next = nullptr;

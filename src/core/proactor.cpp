@@ -121,10 +121,14 @@ void proactor::start(io_op& op) {
 void proactor::trace_initiation(io_op& op) noexcept {
   if (tracking_) {
     op.tracked_since = this->now();
-    op.tracked_prev = nullptr;
-    op.tracked_next = tracked_head_;
-    if (tracked_head_ != nullptr) tracked_head_->tracked_prev = &op;
-    tracked_head_ = &op;
+    // An operation on an I/O object is already in its object's in-flight
+    // list; only the others (file operations by descriptor) need one here.
+    if (op.sock == nullptr) {
+      op.tracked_prev = nullptr;
+      op.tracked_next = tracked_head_;
+      if (tracked_head_ != nullptr) tracked_head_->tracked_prev = &op;
+      tracked_head_ = &op;
+    }
   }
   if (trace_ != nullptr) {
     op_trace_event e;
@@ -144,13 +148,15 @@ void proactor::trace_completion(io_op& op, const std::error_code& ec, std::size_
     if (op.more) {
       op.tracked_since = now;
     } else {
-      if (op.tracked_prev != nullptr) {
-        op.tracked_prev->tracked_next = op.tracked_next;
-      } else {
-        tracked_head_ = op.tracked_next;
+      if (op.sock == nullptr) {
+        if (op.tracked_prev != nullptr) {
+          op.tracked_prev->tracked_next = op.tracked_next;
+        } else {
+          tracked_head_ = op.tracked_next;
+        }
+        if (op.tracked_next != nullptr) op.tracked_next->tracked_prev = op.tracked_prev;
+        op.tracked_prev = op.tracked_next = nullptr;
       }
-      if (op.tracked_next != nullptr) op.tracked_next->tracked_prev = op.tracked_prev;
-      op.tracked_prev = op.tracked_next = nullptr;
       op.tracked_since = {};
     }
   }
@@ -180,17 +186,22 @@ void proactor::count_error(op_kind_metrics& m, const std::error_code& ec) noexce
 
 std::vector<outstanding_op> proactor::outstanding_operations() const {
   std::vector<outstanding_op> out;
+  if (!tracking_) return out;
   const auto now = std::chrono::steady_clock::now();
-  for (const io_op* op = tracked_head_; op != nullptr; op = op->tracked_next) {
-    out.push_back(outstanding_op{.kind = op->kind,
-                                 .fd = op->fd,
-                                 .age = now - op->tracked_since,
-                                 .done = op->done,
-                                 .cancelling = op->user_cancelled,
-                                 .has_deadline = op->options.timeout.count() > 0});
+  const auto add = [&](const io_op& op) {
+    out.push_back(outstanding_op{.kind = op.kind,
+                                 .fd = op.fd,
+                                 .age = now - op.tracked_since,
+                                 .done = op.done,
+                                 .cancelling = op.user_cancelled,
+                                 .has_deadline = op.options.timeout.count() > 0});
+  };
+  // Both lists are newest first: reversed, operations stamped in the same
+  // batch keep their order of initiation.
+  for (const io_op* op = tracked_head_; op != nullptr; op = op->tracked_next) add(*op);
+  for (const detail::io_state* s = live_states_; s != nullptr; s = s->next_live) {
+    for (const io_op* op = s->inflight; op != nullptr; op = op->state_next) add(*op);
   }
-  // The list is newest first; reversed, operations stamped in the same batch
-  // keep their order of initiation.
   std::reverse(out.begin(), out.end());
   std::stable_sort(out.begin(), out.end(),
                    [](const outstanding_op& a, const outstanding_op& b) { return a.age > b.age; });
