@@ -129,6 +129,19 @@ class proactor {
     return now_;
   }
 
+  // The post-reactive strategy: a descriptor another event loop (epoll,
+  // poll, GLib…) can wait on. It is readable, level-triggered, while
+  // completions or posted functions are waiting; the other loop then calls
+  // poll(), which runs them without blocking. poll() also submits what was
+  // initiated outside a handler, so call it after starting operations from the
+  // other loop's code, before waiting again. The io_uring backend hands out an
+  // eventfd registered with the ring (each wait reads it back to zero); the
+  // epoll emulation its epoll descriptor, with a timerfd added for its
+  // timers. -1 if it cannot be provided. The other loop's wait may return
+  // EINTR on io_uring (the ring's work for this thread interrupts a sleep
+  // like a signal): retry it, as for a signal.
+  int native_handle() noexcept;
+
   const char* backend_name() const noexcept;
   // Why io_uring could not be used when no backend was named and the epoll
   // emulation stands in; empty otherwise.

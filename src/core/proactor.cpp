@@ -83,6 +83,10 @@ proactor::~proactor() {
   backend_.reset();
 }
 
+int proactor::native_handle() noexcept {
+  return backend_->pollable_fd();
+}
+
 const char* proactor::backend_name() const noexcept {
   return backend_->name();
 }
@@ -293,7 +297,13 @@ std::size_t proactor::run_loop(std::size_t max_handlers, wait_mode mode,
     run_ready(left());
     rethrow_pending();
     if (stopped() || left() == 0) break;
-    if (outstanding_ == 0 && !foreign_pending_.load(std::memory_order_acquire)) break;
+    // Out of work: return, except that poll() still looks at the backend once
+    // (non-blocking), so a wake-up queued there is taken now and does not
+    // leave native_handle() readable.
+    if (outstanding_ == 0 && !foreign_pending_.load(std::memory_order_acquire) &&
+        mode != wait_mode::poll) {
+      break;
+    }
 
     std::chrono::nanoseconds timeout{-1};
     if (ready_head_ != nullptr || mode == wait_mode::poll ||

@@ -40,6 +40,9 @@ class backend {
   virtual std::size_t wait(std::chrono::nanoseconds timeout, std::size_t max_completions) = 0;
   // Interrupts wait() from any thread.
   virtual void wake() noexcept = 0;
+  // A descriptor that is readable while wait() would find work (the
+  // post-reactive strategy, proactor::native_handle()); -1 on failure.
+  virtual int pollable_fd() noexcept = 0;
   // Releases kernel resources before the proactor destroys the operations
   // still in flight; no completion is dispatched afterwards.
   virtual void shutdown() noexcept = 0;

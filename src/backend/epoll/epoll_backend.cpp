@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +82,35 @@ void epoll_backend::shutdown() noexcept {
   files_.stop();  // joins the workers: none touches an operation afterwards
   if (epoll_fd_ >= 0) ::close(std::exchange(epoll_fd_, -1));
   if (wake_fd_ >= 0) ::close(std::exchange(wake_fd_, -1));
+  if (timer_fd_ >= 0) ::close(std::exchange(timer_fd_, -1));
   free_buffers_.clear();
+}
+
+int epoll_backend::pollable_fd() noexcept {
+  if (timer_fd_ < 0 && epoll_fd_ >= 0) {
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &timer_fd_;  // told apart from the io_states in dispatch()
+    if (timer_fd_ < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) < 0) {
+      if (timer_fd_ >= 0) ::close(std::exchange(timer_fd_, -1));
+      return -1;
+    }
+    arm_timer_fd();
+  }
+  return timer_fd_ >= 0 ? epoll_fd_ : -1;
+}
+
+// Sets the timerfd to the earliest timer (or disarms it), so the epoll
+// descriptor turns readable when a timer is due.
+void epoll_backend::arm_timer_fd() noexcept {
+  itimerspec spec{};
+  if (!timers_.empty()) {
+    const std::int64_t at = std::max<std::int64_t>(expiry_ns(*timers_.top()), 1);
+    spec.it_value.tv_sec = at / 1'000'000'000;
+    spec.it_value.tv_nsec = at % 1'000'000'000;
+  }
+  (void)::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
 void epoll_backend::wake() noexcept {
@@ -516,7 +545,13 @@ int epoll_backend::spin_for_events(std::int64_t budget_ns) {
 std::size_t epoll_backend::dispatch(int n) {
   const std::uint64_t before = stats_.completions;
   for (int i = 0; i < n; ++i) {
-    auto* s = static_cast<io_state*>(events_[static_cast<std::size_t>(i)].data.ptr);
+    void* tag = events_[static_cast<std::size_t>(i)].data.ptr;
+    if (tag == &timer_fd_) {
+      std::uint64_t expirations;
+      (void)::read(timer_fd_, &expirations, sizeof(expirations));
+      continue;  // expire_timers() below does the work
+    }
+    auto* s = static_cast<io_state*>(tag);
     if (s == nullptr) {
       eventfd_t value;
       (void)::eventfd_read(wake_fd_, &value);
@@ -526,6 +561,7 @@ std::size_t epoll_backend::dispatch(int n) {
     }
   }
   expire_timers();
+  if (timer_fd_ >= 0) arm_timer_fd();
   return static_cast<std::size_t>(stats_.completions - before);
 }
 

@@ -38,6 +38,9 @@ class epoll_backend final : public backend {
   std::span<const char> received(const io_state& s) const noexcept override;
   void consume(io_state& s, std::size_t n) noexcept override;
   std::size_t wait(std::chrono::nanoseconds timeout, std::size_t max_completions) override;
+  // The epoll descriptor; the first call adds a timerfd to it that each wait()
+  // then sets to the earliest timer, since timers here are not descriptors.
+  int pollable_fd() noexcept override;
   void wake() noexcept override;
   void shutdown() noexcept override;
   void on_io_event(io_op& op, int res, std::uint32_t flags) override;
@@ -72,6 +75,8 @@ class epoll_backend final : public backend {
   proactor& owner_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  int timer_fd_ = -1;  // post-reactive mode only (pollable_fd())
+  void arm_timer_fd() noexcept;
   unsigned buffer_size_;
   std::size_t max_free_buffers_;
   std::vector<std::unique_ptr<char[]>> free_buffers_;

@@ -154,6 +154,7 @@ void uring_backend::shutdown() noexcept {
   }
   buffers_.reset();
   if (wake_fd_ >= 0) ::close(std::exchange(wake_fd_, -1));
+  if (poll_fd_ >= 0) ::close(std::exchange(poll_fd_, -1));
 }
 
 // --- submission ---------------------------------------------------------
@@ -670,7 +671,23 @@ bool uring_backend::spin_for_completions(std::chrono::nanoseconds budget) {
   }
 }
 
+int uring_backend::pollable_fd() noexcept {
+  if (poll_fd_ < 0 && ring_ready_) {
+    poll_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (poll_fd_ >= 0 && io_uring_register_eventfd(&ring_, poll_fd_) != 0) {
+      ::close(std::exchange(poll_fd_, -1));
+    }
+  }
+  return poll_fd_;
+}
+
 std::size_t uring_backend::wait(std::chrono::nanoseconds timeout, std::size_t max_completions) {
+  if (poll_fd_ >= 0) {
+    // Level-triggered for the outer loop: what it was woken for is taken
+    // now, and anything later signals the eventfd again.
+    eventfd_t value;
+    (void)::eventfd_read(poll_fd_, &value);
+  }
   if (timeout.count() != 0 && io_uring_cq_ready(&ring_) == 0) {
     const auto budget = spin_.next_budget();
     if (budget.count() > 0 && (timeout.count() < 0 || timeout > budget)) {

@@ -29,6 +29,9 @@ class uring_backend final : public backend {
   std::span<const char> received(const io_state& s) const noexcept override;
   void consume(io_state& s, std::size_t n) noexcept override;
   std::size_t wait(std::chrono::nanoseconds timeout, std::size_t max_completions) override;
+  // An eventfd registered with the ring (created on first call): the kernel
+  // signals it as completion work arrives; each wait() reads it back to zero.
+  int pollable_fd() noexcept override;
   void wake() noexcept override;
   void shutdown() noexcept override;
   void on_io_event(io_op& op, int res, std::uint32_t flags) override;
@@ -73,6 +76,7 @@ class uring_backend final : public backend {
   bool ring_ready_ = false;
   buffer_ring buffers_;
   int wake_fd_ = -1;
+  int poll_fd_ = -1;  // post-reactive mode only (pollable_fd())
   wake_op wake_op_{this};
   bool multishot_accept_ = true;
   bool has_openat2_ = false;  // optional opcodes: file operations report
