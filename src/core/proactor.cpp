@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -95,6 +96,10 @@ proactor_stats proactor::stats() const noexcept {
 }
 
 void proactor::start(io_op& op) {
+  // One operation object, one operation at a time: starting the slot of a
+  // handler-object I/O object again before its completion would corrupt the
+  // backend's bookkeeping (its timer heap, its ring's user_data).
+  assert(!op.in_flight && "operation started again before it completed");
   op.owner = this;
   op.in_flight = true;
   op.more = false;

@@ -83,6 +83,7 @@ std::string error_response(http_status status, bool head_only, std::string_view 
 admin_server::admin_server(proactor& p, int listen_fd, shard_directory& shards, admin_info info)
     : proactor_(p),
       acceptor_(p, listen_fd),
+      retry_(p),
       shards_(shards),
       info_(std::move(info)),
       started_(std::chrono::steady_clock::now()) {}
@@ -99,14 +100,21 @@ void admin_server::close() noexcept {
   if (closed_) return;
   closed_ = true;
   acceptor_.close();
+  retry_.cancel();
 }
 
 void admin_server::arm_accept() {
   acceptor_.async_accept_multishot([this](std::error_code ec, tcp_stream s) {
     if (ec) {
       if (closed_ || ec == errc::operation_aborted) return;
-      std::fprintf(stderr, "overlap serve: admin accept: %s\n", ec.message().c_str());
-      return;  // the multishot accept has ended; the admin listener stays down
+      // EMFILE and the like: the multishot accept has ended; try again
+      // after the same pause as the main listener.
+      std::fprintf(stderr, "overlap serve: admin accept: %s (pausing %lld ms)\n",
+                   ec.message().c_str(), static_cast<long long>(accept_backoff_ms.count()));
+      retry_.async_wait(accept_backoff_ms, [this](std::error_code tec, std::size_t) {
+        if (!tec && !closed_) arm_accept();
+      });
+      return;
     }
     if (*connections_ >= admin_max_connections) return;  // s closes: too many scrapers
     ++*connections_;

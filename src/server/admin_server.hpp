@@ -17,6 +17,7 @@
 #include "overlap/task.hpp"
 #include "overlap/tcp_acceptor.hpp"
 #include "overlap/tcp_stream.hpp"
+#include "overlap/timer.hpp"
 #include "shard_directory.hpp"
 
 namespace overlap::server {
@@ -49,6 +50,7 @@ class admin_server {
 
   proactor& proactor_;
   tcp_acceptor acceptor_;
+  timer retry_;  // accepting again after an accept error
   shard_directory& shards_;
   admin_info info_;
   std::chrono::steady_clock::time_point started_;

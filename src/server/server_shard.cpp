@@ -60,7 +60,10 @@ void server_shard::start() {
 }
 
 void server_shard::arm_accept() {
-  if (accepting_ || shutting_down_ || sessions_.size() >= max_connections_) return;
+  // During a back-off (EMFILE) only the back-off timer re-arms: a session
+  // closing meanwhile must not start an accept that fails and starts the
+  // timer a second time while it runs.
+  if (accepting_ || backing_off_ || shutting_down_ || sessions_.size() >= max_connections_) return;
   accepting_ = true;
   acceptor_.async_accept_multishot(*this);
 }
@@ -74,6 +77,7 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     ++counters_.accept_errors;
     std::fprintf(stderr, "overlap serve: accept: %s (pausing %lld ms)\n", ec.message().c_str(),
                  static_cast<long long>(accept_backoff_ms.count()));
+    backing_off_ = true;
     accept_backoff_.async_wait(accept_backoff_ms, backoff_handler_);
     return;
   }

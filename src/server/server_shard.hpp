@@ -83,12 +83,14 @@ class server_shard final : public accept_handler, public timer_handler {
   std::function<void()> shutdown_hook_;
   unsigned log_generation_ = 0;
   bool accepting_ = false;
+  bool backing_off_ = false;  // accept_backoff_ is running: it re-arms the accept
   bool shutting_down_ = false;
   http_session::clock::time_point shutdown_deadline_{};
 
   struct backoff_handler final : timer_handler {
     explicit backoff_handler(server_shard& s) : shard(s) {}
     void on_timer_complete(std::error_code ec) override {
+      shard.backing_off_ = false;
       if (!ec) shard.arm_accept();
     }
     server_shard& shard;

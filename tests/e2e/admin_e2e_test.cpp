@@ -2,6 +2,7 @@
 // /metrics, /operations, the status page) and the operation trace (--trace).
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
@@ -17,8 +18,11 @@ namespace {
 // A server with the admin listener on an ephemeral port.
 class admin_server {
  public:
-  explicit admin_server(const std::filesystem::path& docroot, unsigned threads = 2)
-      : server_(docroot, {.threads = threads, .extra = {"--admin-port", "0"}}) {
+  explicit admin_server(const std::filesystem::path& docroot, unsigned threads = 2,
+                        std::vector<std::string> launcher = {})
+      : server_(docroot, {.launcher = std::move(launcher),
+                          .threads = threads,
+                          .extra = {"--admin-port", "0", "--max-connections", "10000"}}) {
     constexpr std::string_view marker = "admin on 127.0.0.1:";
     if (!server_.process().wait_for_stderr(marker, startup_timeout)) {
       throw std::runtime_error("no admin port reported; stderr:\n" +
@@ -215,6 +219,39 @@ TEST(e2e_admin, sigterm_with_an_admin_connection_open_exits_0) {
   ASSERT_TRUE(s.server().process().signal(SIGTERM));
   const auto exit = s.server().process().wait(exit_timeout);
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
+}
+
+TEST(e2e_admin, admin_listener_recovers_after_running_out_of_descriptors) {
+  constexpr const char* prlimit = "/usr/bin/prlimit";
+  if (::access(prlimit, X_OK) != 0) GTEST_SKIP() << prlimit << " is not available";
+  constexpr int clients = 80;
+  if (raise_fd_limit(2 * clients + 256) < 2 * clients + 64) {
+    GTEST_SKIP() << "RLIMIT_NOFILE cannot be raised enough for the clients";
+  }
+  temp_dir docroot;
+  admin_server s(docroot.path(), 1, {prlimit, "--nofile=40:40", "--"});
+  // Connections that each sent part of a request hold the server's
+  // descriptors until it runs out.
+  std::vector<http_client> holders;
+  for (int i = 0; i < clients; ++i) {
+    holders.emplace_back(s.port());
+    ASSERT_TRUE(holders.back().send("GET / HTTP/1.1\r\n"));
+  }
+  ASSERT_TRUE(s.server().process().wait_for_stderr("Too many open files", receive_timeout))
+      << s.server().process().stderr_text();
+  // An admin client now waits in the backlog, and the admin accept fails.
+  http_client waiting(s.admin_port());
+  ASSERT_TRUE(waiting.send(make_request("GET", "/metrics")));
+  ASSERT_TRUE(s.server().process().wait_for_stderr("admin accept", receive_timeout))
+      << s.server().process().stderr_text();
+  holders.clear();  // descriptors come back
+  set_timeout(waiting.fd(), SO_RCVTIMEO, receive_timeout);
+  try {
+    EXPECT_EQ(waiting.read_response().status, 200);
+    EXPECT_EQ(s.admin("GET", "/metrics").status, 200);
+  } catch (const std::exception& e) {
+    FAIL() << e.what() << "\nserver stderr:\n" << s.server().process().stderr_text();
+  }
 }
 
 TEST(e2e_admin, admin_port_in_use_is_reported_and_nothing_is_served) {
