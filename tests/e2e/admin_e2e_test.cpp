@@ -222,6 +222,12 @@ TEST(e2e_admin, sigterm_with_an_admin_connection_open_exits_0) {
 }
 
 TEST(e2e_admin, admin_listener_recovers_after_running_out_of_descriptors) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer preset also runs UBSan, whose vptr check opens a pipe to
+  // probe memory: in a server with no descriptor left it fails and reports a
+  // false "invalid vptr", which stops the server. Debug and TSan runs cover it.
+  GTEST_SKIP() << "UBSan's vptr check needs a free descriptor; this test takes them all";
+#endif
   constexpr const char* prlimit = "/usr/bin/prlimit";
   if (::access(prlimit, X_OK) != 0) GTEST_SKIP() << prlimit << " is not available";
   constexpr int clients = 80;
