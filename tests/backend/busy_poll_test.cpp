@@ -3,6 +3,7 @@
 // Both backends spin: io_uring on its completion queue, epoll on epoll_wait.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -53,7 +54,13 @@ TEST(busy_poll, a_post_from_another_thread_reaches_a_spinning_loop) {
   overlap::proactor p(spinning(500ms));
   overlap::proactor::work_guard guard(p);
   bool ran = false;
+  // The post must arrive while the loop waits, not before run() starts (a
+  // loaded machine can delay this thread past a fixed sleep): the poster
+  // starts its 2 ms only once the loop has run its first handler.
+  std::atomic<bool> running{false};
+  p.post([&] { running = true; });
   std::thread poster([&] {
+    while (!running) std::this_thread::sleep_for(100us);
     std::this_thread::sleep_for(2ms);
     p.post([&] {
       ran = true;
