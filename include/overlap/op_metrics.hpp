@@ -10,8 +10,8 @@
 // completions) when it starts and completes: that adds a latency histogram
 // per kind and the list of operations in flight with their ages, the table
 // that finds a stalled connection. Latencies are therefore as fine as the
-// loop's batches: exact for an idle loop, tens of microseconds under load. A trace sink, when installed, sees every
-// initiation and completion as it happens.
+// loop's batches: exact for an idle loop, tens of microseconds under load. A trace sink, when
+// installed, sees every initiation and completion as it happens.
 #pragma once
 
 #include <array>

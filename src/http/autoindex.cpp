@@ -1,5 +1,6 @@
 #include "autoindex.hpp"
 
+#include <overlap/http/html_escape.hpp>
 #include <overlap/http/target.hpp>
 
 #include <dirent.h>
@@ -13,30 +14,6 @@
 
 namespace overlap::http {
 namespace {
-
-void append_html_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 struct dir_closer {
   void operator()(DIR* d) const noexcept { ::closedir(d); }

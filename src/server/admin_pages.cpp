@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "overlap/http/html_escape.hpp"
+
 namespace overlap::server {
 namespace {
 
@@ -40,23 +42,16 @@ bool used(const op_kind_metrics& m) {
   return m.started != 0 || m.completions != 0;
 }
 
-void html_escape(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
+// One sample per shard and operation kind in use: `name{shard,kind} value`.
+void per_kind(std::string& out, const char* name, const char* type, const char* help,
+              const std::vector<shard_report>& shards, std::uint64_t op_kind_metrics::*field) {
+  family(out, name, type, help);
+  for (const auto& s : shards) {
+    for (std::size_t k = 0; k < op_kind_count; ++k) {
+      const auto& m = s.ops.kinds[k];
+      if (!used(m)) continue;
+      put(out, "%s{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", name, s.index,
+          to_string(static_cast<op_kind>(k)), m.*field);
     }
   }
 }
@@ -145,16 +140,8 @@ std::string render_metrics(const std::vector<shard_report>& shards, const admin_
   }
 
   // Per operation kind (kinds never used are left out).
-  family(out, "overlap_operations_started_total", "counter",
-         "Asynchronous operations initiated, by kind.");
-  for (const auto& s : shards) {
-    for (std::size_t k = 0; k < op_kind_count; ++k) {
-      const auto& m = s.ops.kinds[k];
-      if (!used(m)) continue;
-      put(out, "overlap_operations_started_total{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", s.index,
-          to_string(static_cast<op_kind>(k)), m.started);
-    }
-  }
+  per_kind(out, "overlap_operations_started_total", "counter",
+           "Asynchronous operations initiated, by kind.", shards, &op_kind_metrics::started);
   family(out, "overlap_operation_completions_total", "counter",
          "Completions delivered to handlers, by kind and result.");
   for (const auto& s : shards) {
@@ -169,25 +156,10 @@ std::string render_metrics(const std::vector<shard_report>& shards, const admin_
       }
     }
   }
-  family(out, "overlap_operation_bytes_total", "counter",
-         "Bytes moved by successful completions, by kind.");
-  for (const auto& s : shards) {
-    for (std::size_t k = 0; k < op_kind_count; ++k) {
-      const auto& m = s.ops.kinds[k];
-      if (!used(m)) continue;
-      put(out, "overlap_operation_bytes_total{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", s.index,
-          to_string(static_cast<op_kind>(k)), m.bytes);
-    }
-  }
-  family(out, "overlap_operations_in_flight", "gauge", "Operations initiated and not yet ended.");
-  for (const auto& s : shards) {
-    for (std::size_t k = 0; k < op_kind_count; ++k) {
-      const auto& m = s.ops.kinds[k];
-      if (!used(m)) continue;
-      put(out, "overlap_operations_in_flight{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", s.index,
-          to_string(static_cast<op_kind>(k)), m.in_flight);
-    }
-  }
+  per_kind(out, "overlap_operation_bytes_total", "counter",
+           "Bytes moved by successful completions, by kind.", shards, &op_kind_metrics::bytes);
+  per_kind(out, "overlap_operations_in_flight", "gauge", "Operations initiated and not yet ended.",
+           shards, &op_kind_metrics::in_flight);
   bool any_tracking = false;
   for (const auto& s : shards) any_tracking = any_tracking || s.tracking;
   if (any_tracking) {
@@ -251,9 +223,9 @@ std::string render_status_page(const std::vector<shard_report>& shards, const ad
       "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
       "th:first-child,td:first-child{text-align:left}</style></head><body>\n"
       "<h1>overlap serve</h1>\n<p>Serving <code>";
-  html_escape(out, info.docroot);
+  http::append_html_escaped(out, info.docroot);
   out += "</code> on <code>";
-  html_escape(out, info.listen);
+  http::append_html_escaped(out, info.listen);
   put(out,
       "</code>; up %.0f s. Machine-readable: <a href=\"/metrics\">/metrics</a>, "
       "<a href=\"/operations\">/operations</a>.</p>\n",
@@ -301,7 +273,7 @@ std::string render_status_page(const std::vector<shard_report>& shards, const ad
     out += "<p>Not tracked.</p>\n";
   } else {
     out += "<pre>";
-    html_escape(out, render_operations(shards, max_rows));
+    http::append_html_escaped(out, render_operations(shards, max_rows));
     out += "</pre>\n";
   }
   out += "</body></html>\n";

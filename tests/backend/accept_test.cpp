@@ -15,9 +15,9 @@
 
 namespace {
 
+using overlap_test::blocking_connect;
 using overlap_test::form;
 using overlap_test::op_record;
-using overlap_test::blocking_connect;
 using overlap_test::unique_fd;
 
 std::uint16_t local_port(int fd) {
