@@ -141,6 +141,32 @@ TEST_P(stream_write, writev_sends_every_iovec_byte_exact_including_empty_ones) {
   EXPECT_TRUE(got == expected) << "bytes differ";
 }
 
+// The last iovec (and a lone one) goes out as a plain send; when it is larger
+// than the socket buffers the rest is resubmitted until every byte is sent.
+TEST_P(stream_write, writev_whose_last_iovec_needs_several_sends_arrives_intact) {
+  for (const bool lone : {true, false}) {
+    SCOPED_TRACE(lone ? "one iovec" : "two iovecs");
+    overlap::proactor p;
+    auto [s, peer_fd] = overlap_test::stream_with_peer(p);
+    draining_peer peer(std::move(peer_fd));
+    const std::string head = lone ? std::string() : overlap_test::pattern(200, 15);
+    const std::string body = overlap_test::pattern(3 << 20, 16);  // larger than the socket buffers
+    std::vector<iovec> iov;
+    if (!lone) iov.push_back({const_cast<char*>(head.data()), head.size()});
+    iov.push_back({const_cast<char*>(body.data()), body.size()});
+    op_record r;
+    r.then = [&] { s.close(); };
+    overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_writev(iov, token); });
+    p.run();
+    ASSERT_EQ(r.calls, 1);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.bytes, head.size() + body.size());
+    const std::string& got = peer.wait();
+    ASSERT_EQ(got.size(), head.size() + body.size());
+    EXPECT_TRUE(got == head + body) << "bytes differ";
+  }
+}
+
 TEST_P(stream_write, writev_sends_more_iovecs_than_iov_max) {
   overlap::proactor p;
   auto [s, peer_fd] = overlap_test::stream_with_peer(p);

@@ -276,9 +276,10 @@ void uring_backend::submit_op(io_op& op) {
       io_uring_prep_send(sqe, op.fd, op.buf + op.done, op.len - op.done, send_flags);
       break;
     case op_kind::writev_all:
-      if (op.iov_offset > 0) {
-        // Finish the partly sent iovec with a plain send, then continue with
-        // sendmsg from the next one: the caller's array is never modified.
+      if (op.iov_offset > 0 || op.iovcnt - op.iov_index == 1) {
+        // A partly sent iovec, or the last one, goes as a plain send: the
+        // caller's array is never modified, and a send skips copying a
+        // msghdr and its iovec array in from user space.
         const iovec& v = op.iov[op.iov_index];
         io_uring_prep_send(sqe, op.fd, static_cast<char*>(v.iov_base) + op.iov_offset,
                            v.iov_len - op.iov_offset, send_flags);
