@@ -40,6 +40,11 @@
 #   WRK                wrk binary (default wrk)
 #   OVERLAP_BENCH_SERVER_CPU, OVERLAP_BENCH_LOAD_CPU
 #                      CPUs to pin the server and wrk to (0, 1)
+#   OVERLAP_BENCH_PERF DIR: also profile the server's CPU in every run (perf
+#                      record -g) and print where its time went (user code,
+#                      io_uring, TCP/IP, waking the peer, ...); the data and
+#                      DIR/splits.txt stay in DIR. Sampling costs CPU: such
+#                      runs explain, their figures are not for the tables
 #
 # Every run starts a fresh server pinned to one CPU with wrk (one thread)
 # pinned to another; the servers take turns in an order that rotates per

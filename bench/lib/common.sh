@@ -255,12 +255,13 @@ busy_pct() {
 # one decimal (both empty if /proc/stat cannot be read). In the background so
 # that a signal to the script is handled at once.
 run_load() {
-    local limit=$1 out=$2 err=$3 pid before="" after=""
+    local limit=$1 out=$2 err=$3 pid before="" after="" perf_pid=""
     local -a ticks
     shift 3
     load_rc=0
     server_core_busy=""
     load_core_busy=""
+    [[ -z $perf_dir ]] || perf_start
     before=$(core_ticks 2>/dev/null) || before=""
     timeout --kill-after=5 "$limit" taskset -c "$load_cpu" "$@" >"$out" 2>"$err" &
     pid=$!
@@ -268,10 +269,52 @@ run_load() {
     wait "$pid" || load_rc=$?
     [[ -z $before ]] || after=$(core_ticks 2>/dev/null) || after=""
     forget_pid "$pid"
+    [[ -z $perf_pid ]] || perf_finish
     if [[ -n $after ]]; then
         read -ra ticks <<<"$before $after"
         server_core_busy=$(busy_pct "${ticks[0]}" "${ticks[1]}" "${ticks[4]}" "${ticks[5]}")
         load_core_busy=$(busy_pct "${ticks[2]}" "${ticks[3]}" "${ticks[6]}" "${ticks[7]}")
+    fi
+}
+
+# --- profiling (OVERLAP_BENCH_PERF=DIR) -----------------------------------------
+#
+# Diagnostic mode, not for the result tables (sampling adds to the server's
+# CPU time): every load run also records the server's CPU with
+# `perf record -g`, into DIR/run-N.data, and bench/lib/perf_split.py splits the
+# server process's samples by where they went (its own code, io_uring,
+# TCP/IP, waking the peer, ...). The splits go to the log and to
+# DIR/splits.txt, one block per run, under the run's label.
+
+perf_dir=${OVERLAP_BENCH_PERF:-}
+perf_runs=0
+perf_label=""   # set by run_plan for each run
+if [[ -n $perf_dir ]]; then
+    command -v perf >/dev/null || die "OVERLAP_BENCH_PERF needs perf (apt-get install -y linux-perf)"
+    mkdir -p "$perf_dir" || die "cannot create $perf_dir"
+    perf_dir=$(absolute "$perf_dir")
+fi
+
+perf_start() {
+    perf_runs=$((perf_runs + 1))
+    perf record -q -e cpu-clock -F 4999 -g -C "$server_cpu" -o "$perf_dir/run-$perf_runs.data" \
+        >/dev/null 2>&1 &
+    perf_pid=$!
+    live_pids+=("$perf_pid")
+    sleep 0.2  # let it open its events before the load starts
+}
+
+perf_finish() {
+    local split line
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    forget_pid "$perf_pid"
+    if split=$(python3 "$repo/bench/lib/perf_split.py" "$perf_dir/run-$perf_runs.data" \
+        --pid "$server_pid" 2>&1); then
+        printf '== run-%d: %s\n%s\n\n' "$perf_runs" "$perf_label" "$split" >>"$perf_dir/splits.txt"
+        while IFS= read -r line; do log "      $line"; done <<<"$split"
+    else
+        log "      perf_split failed: $split"
     fi
 }
 
@@ -333,6 +376,7 @@ run_plan() {
             # clocks).
             for ((k = 0; k < ${#servers[@]}; k++)); do
                 name=${servers[(rep + k) % ${#servers[@]}]}
+                perf_label="$name, $(describe_case "${fields[@]}"), rep $((rep + 1))"
                 run_one "$name" "${fields[@]}" "$rep" "$k"
             done
         done
