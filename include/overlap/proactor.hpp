@@ -70,6 +70,7 @@ struct proactor_stats {
   std::uint64_t multishot_rearms = 0;  // multishot operations re-armed
   std::uint64_t busy_polls = 0;        // spins that ended with a completion
   std::uint64_t busy_poll_misses = 0;  // spins that ended in a sleep
+  std::uint64_t registered_files = 0;  // sockets put in io_uring's registered-file table
 };
 
 class proactor {

@@ -130,6 +130,8 @@ std::string render_metrics(const std::vector<shard_report>& shards, const admin_
        &proactor_stats::busy_polls},
       {"overlap_proactor_busy_poll_misses_total", "Busy-poll spins that ended in a sleep.",
        &proactor_stats::busy_poll_misses},
+      {"overlap_proactor_registered_files_total",
+       "Sockets put in io_uring's registered-file table.", &proactor_stats::registered_files},
   };
   for (const auto& f : stat_fields) {
     family(out, f.name, "counter", f.help);

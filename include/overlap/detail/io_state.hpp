@@ -68,6 +68,12 @@ struct io_state {
   // Operations waiting for the socket to become writable (sendfile).
   io_op* pending_sendfile = nullptr;
 
+  // io_uring backend: the descriptor is also in the ring's registered-file
+  // table, at slot fd (fixed_fd is the value the registration reads), so
+  // operations on it skip the kernel's per-request file lookup.
+  bool fixed_file = false;
+  int fixed_fd = -1;
+
   // epoll backend: the descriptor is in the epoll set; file operations of
   // this state running on the file thread pool (a close waits for them, so
   // the descriptor number is not reused under a worker).

@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -110,6 +111,15 @@ uring_backend::uring_backend(proactor& owner, const proactor_options& options) :
   // buffer ring enables multishot receive (without it, receives use a private
   // buffer per waiting stream).
   (void)io_uring_register_ring_fd(&ring_);
+  // Registered files: one slot per descriptor number the process may open
+  // (up to 65,536; 8 bytes each in the kernel). Sockets above the table, or
+  // a kernel without sparse tables (before 5.19), use plain descriptors.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    const unsigned slots = static_cast<unsigned>(std::min<rlim_t>(files.rlim_cur, 1u << 16));
+    if (slots > 0 && io_uring_register_files_sparse(&ring_, slots) == 0) fixed_files_ = slots;
+  }
+  skip_success_cqe_ = (ring_.features & IORING_FEAT_CQE_SKIP) != 0;
   (void)buffers_.setup(ring_, options.recv_buffer_count, options.recv_buffer_size,
                        receive_buffer_group);
 
@@ -149,6 +159,10 @@ void uring_backend::shutdown() noexcept {
       if (ready == 0) break;
       io_uring_cq_advance(&ring_, ready);
     }
+    // The registered-file table holds a reference to each socket in it; drop
+    // them now, not in the kernel's asynchronous ring teardown, so a closed
+    // listener's port is free again when the proactor is gone.
+    if (fixed_files_ > 0) (void)io_uring_unregister_files(&ring_);
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
   }
@@ -249,8 +263,45 @@ void uring_backend::start(io_op& op) {
   }
 }
 
+namespace {
+
+// Operations that may use a registered file: those on sockets (openat2 and
+// statx refuse registered files).
+bool on_socket(op_kind kind) noexcept {
+  switch (kind) {
+    case op_kind::accept:
+    case op_kind::accept_multishot:
+    case op_kind::connect:
+    case op_kind::read_some:
+    case op_kind::read_exact:
+    case op_kind::receive:
+    case op_kind::write_all:
+    case op_kind::writev_all:
+    case op_kind::sendfile:
+    case op_kind::shutdown:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void uring_backend::register_fixed(io_state& s) {
+  if (s.fixed_file || s.closing || s.fd < 0 || static_cast<unsigned>(s.fd) >= fixed_files_) return;
+  io_uring_sqe* sqe = get_sqe();
+  s.fixed_fd = s.fd;  // read by the kernel at submission
+  io_uring_prep_files_update(sqe, &s.fixed_fd, 1, s.fd);
+  io_uring_sqe_set_data64(sqe, 0);
+  if (skip_success_cqe_) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  s.fixed_file = true;
+  ++stats_.registered_files;
+}
+
 void uring_backend::submit_op(io_op& op) {
   const bool linked = has_deadline(op);
+  const bool socket_op = on_socket(op.kind);
+  if (socket_op && op.sock != nullptr && op.fd == op.sock->fd) register_fixed(*op.sock);
   io_uring_sqe* sqe = get_sqe(linked ? 2 : 1);
   const int send_flags = MSG_NOSIGNAL | MSG_WAITALL | (op.options.more ? MSG_MORE : 0);
   switch (op.kind) {
@@ -324,6 +375,7 @@ void uring_backend::submit_op(io_op& op) {
     case op_kind::close:
       break;
   }
+  if (socket_op) use_fixed(sqe, op.sock);
   io_uring_sqe_set_data(sqe, static_cast<operation*>(&op));
   if (linked) {
     // RFC-free but kernel-specific: a linked timeout must directly follow the
@@ -580,6 +632,15 @@ void uring_backend::close(io_state& s) noexcept {
       io_uring_sqe_set_data64(sqe, 0);
     }
     drop_queue(s);
+    if (s.fixed_file) {
+      // Out of the registered-file table first, or the table's reference
+      // would keep the socket open after the close.
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_files_update(sqe, &no_file_, 1, s.fd);
+      io_uring_sqe_set_data64(sqe, 0);
+      if (skip_success_cqe_) sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+      s.fixed_file = false;
+    }
     if (s.fd >= 0) {
       // IORING_OP_CLOSE after the cancellations in the same submission: the
       // descriptor number is released only once the kernel is done with it.
@@ -591,6 +652,8 @@ void uring_backend::close(io_state& s) noexcept {
       owner_.on_operation_started();
     }
   } catch (...) {
+    if (s.fixed_file) (void)io_uring_register_files_update(&ring_, s.fd, &no_file_, 1);
+    s.fixed_file = false;
     if (s.fd >= 0) ::close(s.fd);
   }
   s.fd = -1;

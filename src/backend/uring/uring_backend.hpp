@@ -2,7 +2,8 @@
 // operations. Probes the kernel at start-up and uses what it offers:
 // SINGLE_ISSUER | DEFER_TASKRUN (completions are reaped only by the owning
 // thread, inside its io_uring_enter), multishot accept, multishot receive into
-// a provided-buffer ring, a registered ring fd, linked timeouts.
+// a provided-buffer ring, a registered ring fd, registered socket
+// descriptors, linked timeouts.
 #pragma once
 
 #include <liburing.h>
@@ -67,6 +68,15 @@ class uring_backend final : public backend {
   void drop_queue(io_state& s) noexcept;
   std::size_t copy_out(io_state& s, char* dst, std::size_t max) noexcept;
 
+  // Registered files: a socket's descriptor goes into the ring's sparse file
+  // table (slot = descriptor number) before its first operation, by an
+  // IORING_OP_FILES_UPDATE queued ahead of it, and leaves it before its
+  // IORING_OP_CLOSE; its operations then carry IOSQE_FIXED_FILE.
+  void register_fixed(io_state& s);
+  static void use_fixed(io_uring_sqe* sqe, const io_state* s) noexcept {
+    if (s != nullptr && s->fixed_file && sqe->fd == s->fd) sqe->flags |= IOSQE_FIXED_FILE;
+  }
+
   // Write side extras.
   void resubmit_rest(io_op& op);
   void try_sendfile(io_op& op, bool initiating);
@@ -82,6 +92,9 @@ class uring_backend final : public backend {
   bool has_openat2_ = false;  // optional opcodes: file operations report
   bool has_statx_ = false;    // errc::not_supported without them
   bool has_read_ = false;
+  unsigned fixed_files_ = 0;  // slots in the registered-file table; 0 = none
+  bool skip_success_cqe_ = false;
+  int no_file_ = -1;  // what a slot is set to when its socket closes
   spin_policy spin_;
   proactor_stats stats_;
 };

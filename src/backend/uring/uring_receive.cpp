@@ -134,6 +134,7 @@ void uring_backend::ensure_receiving(io_state& s) {
   // (buffers it has filled are counted only when their CQEs are reaped), and
   // re-arming on it made every waiting stream bounce off the empty ring again
   // and again (tens of thousands of ENOBUFS completions in the load test).
+  register_fixed(s);
   if (buffers_.enabled() && buffers_.available() > 0 && !s.ring_dry) {
     io_uring_sqe* sqe = get_sqe();
     // The first receive of a stream is single-shot: a connection that makes
@@ -148,6 +149,7 @@ void uring_backend::ensure_receiving(io_state& s) {
       io_uring_prep_recv(sqe, s.fd, nullptr, 0, 0);
       s.received_once = true;
     }
+    use_fixed(sqe, &s);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers_.group();
     io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.multishot_op));
@@ -164,6 +166,7 @@ void uring_backend::ensure_receiving(io_state& s) {
   s.spill.reset(new char[size]);
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_recv(sqe, s.fd, s.spill.get(), size, 0);
+  use_fixed(sqe, &s);
   io_uring_sqe_set_data(sqe, static_cast<operation*>(&s.spill_op));
   s.spill_in_flight = true;
   add_ref(s);
