@@ -293,6 +293,7 @@ if [[ -n $perf_dir ]]; then
     command -v perf >/dev/null || die "OVERLAP_BENCH_PERF needs perf (apt-get install -y linux-perf)"
     mkdir -p "$perf_dir" || die "cannot create $perf_dir"
     perf_dir=$(absolute "$perf_dir")
+    : >"$perf_dir/splits.txt"  # run numbers restart with every invocation
 fi
 
 perf_start() {

@@ -43,21 +43,36 @@ class draining_peer {
 class stream_write : public ::testing::TestWithParam<form> {};
 INSTANTIATE_TEST_SUITE_P(forms, stream_write, overlap_test::all_forms(), overlap_test::form_name);
 
-TEST_P(stream_write, write_sends_the_whole_buffer) {
+// Starts one write on a stream whose peer reads to the end, closes the stream
+// when it completes, and checks that the handler ran once, without error, for
+// every byte, and that the peer received exactly `expected`.
+template <class Initiate>
+void expect_delivered(form f, const std::string& expected, Initiate initiate) {
   overlap::proactor p;
   auto [s, peer_fd] = overlap_test::stream_with_peer(p);
   draining_peer peer(std::move(peer_fd));
-  const std::string data = overlap_test::pattern(2 << 20, 3);  // larger than the socket buffers
   op_record r;
   r.then = [&] { s.close(); };
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_write(data, token); });
+  overlap_test::start(f, p, r, [&](auto&& token) { return initiate(s, token); });
   p.run();
   ASSERT_EQ(r.calls, 1);
   ASSERT_FALSE(r.ec) << r.ec.message();
-  EXPECT_EQ(r.bytes, data.size());
+  EXPECT_EQ(r.bytes, expected.size());
   const std::string& got = peer.wait();
-  ASSERT_EQ(got.size(), data.size());
-  EXPECT_TRUE(got == data) << "bytes differ";
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "bytes differ";
+}
+
+std::vector<iovec> iovecs_of(std::initializer_list<const std::string*> parts) {
+  std::vector<iovec> iov;
+  for (const std::string* x : parts) iov.push_back({const_cast<char*>(x->data()), x->size()});
+  return iov;
+}
+
+TEST_P(stream_write, write_sends_the_whole_buffer) {
+  const std::string data = overlap_test::pattern(2 << 20, 3);  // larger than the socket buffers
+  expect_delivered(GetParam(), data,
+                   [&](overlap::tcp_stream& s, auto& token) { return s.async_write(data, token); });
 }
 
 // op_options::more (MSG_MORE) lets a partial segment wait for what follows;
@@ -107,9 +122,6 @@ TEST_P(stream_write, write_without_more_pushes_what_a_write_with_more_held) {
 }
 
 TEST_P(stream_write, writev_sends_every_iovec_byte_exact_including_empty_ones) {
-  overlap::proactor p;
-  auto [s, peer_fd] = overlap_test::stream_with_peer(p);
-  draining_peer peer(std::move(peer_fd));
   // Large pieces force short sends that end inside an iovec; empty iovecs sit
   // at the start, between pieces and at the end.
   const std::string a = overlap_test::pattern(3, 10);
@@ -128,60 +140,29 @@ TEST_P(stream_write, writev_sends_every_iovec_byte_exact_including_empty_ones) {
   add_empty();
   add(d);
   add_empty();
-  const std::string expected = a + b + c + d;
-  op_record r;
-  r.then = [&] { s.close(); };
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_writev(iov, token); });
-  p.run();
-  ASSERT_EQ(r.calls, 1);
-  ASSERT_FALSE(r.ec) << r.ec.message();
-  EXPECT_EQ(r.bytes, expected.size());
-  const std::string& got = peer.wait();
-  ASSERT_EQ(got.size(), expected.size());
-  EXPECT_TRUE(got == expected) << "bytes differ";
+  expect_delivered(GetParam(), a + b + c + d,
+                   [&](overlap::tcp_stream& s, auto& token) { return s.async_writev(iov, token); });
 }
 
 // The last iovec (and a lone one) goes out as a plain send; when it is larger
 // than the socket buffers the rest is resubmitted until every byte is sent.
 TEST_P(stream_write, writev_whose_last_iovec_needs_several_sends_arrives_intact) {
-  for (const bool lone : {true, false}) {
-    SCOPED_TRACE(lone ? "one iovec" : "two iovecs");
-    overlap::proactor p;
-    auto [s, peer_fd] = overlap_test::stream_with_peer(p);
-    draining_peer peer(std::move(peer_fd));
-    const std::string head = lone ? std::string() : overlap_test::pattern(200, 15);
-    const std::string body = overlap_test::pattern(3 << 20, 16);  // larger than the socket buffers
-    std::vector<iovec> iov;
-    if (!lone) iov.push_back({const_cast<char*>(head.data()), head.size()});
-    iov.push_back({const_cast<char*>(body.data()), body.size()});
-    op_record r;
-    r.then = [&] { s.close(); };
-    overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_writev(iov, token); });
-    p.run();
-    ASSERT_EQ(r.calls, 1);
-    ASSERT_FALSE(r.ec) << r.ec.message();
-    EXPECT_EQ(r.bytes, head.size() + body.size());
-    const std::string& got = peer.wait();
-    ASSERT_EQ(got.size(), head.size() + body.size());
-    EXPECT_TRUE(got == head + body) << "bytes differ";
+  const std::string head = overlap_test::pattern(200, 15);
+  const std::string body = overlap_test::pattern(3 << 20, 16);  // larger than the socket buffers
+  for (const auto& iov : {iovecs_of({&body}), iovecs_of({&head, &body})}) {
+    SCOPED_TRACE(iov.size() == 1 ? "one iovec" : "two iovecs");
+    expect_delivered(
+        GetParam(), iov.size() == 1 ? body : head + body,
+        [&](overlap::tcp_stream& s, auto& token) { return s.async_writev(iov, token); });
   }
 }
 
 TEST_P(stream_write, writev_sends_more_iovecs_than_iov_max) {
-  overlap::proactor p;
-  auto [s, peer_fd] = overlap_test::stream_with_peer(p);
-  draining_peer peer(std::move(peer_fd));
   const std::string data = overlap_test::pattern(3000 * 7, 14);
   std::vector<iovec> iov;
   for (std::size_t i = 0; i < 3000; ++i) iov.push_back({const_cast<char*>(data.data()) + i * 7, 7});
-  op_record r;
-  r.then = [&] { s.close(); };
-  overlap_test::start(GetParam(), p, r, [&](auto&& token) { return s.async_writev(iov, token); });
-  p.run();
-  ASSERT_EQ(r.calls, 1);
-  ASSERT_FALSE(r.ec) << r.ec.message();
-  EXPECT_EQ(r.bytes, data.size());
-  EXPECT_TRUE(peer.wait() == data);
+  expect_delivered(GetParam(), data,
+                   [&](overlap::tcp_stream& s, auto& token) { return s.async_writev(iov, token); });
 }
 
 TEST_P(stream_write, writev_of_only_empty_iovecs_completes_with_zero_bytes) {
