@@ -60,6 +60,7 @@ connection::slot_state& connection::push_slot(const request* r, bool close_after
   p.memory = {};
   p.file = {};
   p.pin.reset();
+  p.rendered.reset();
   p.close_after = close_after;
   if (close_after) {
     input_closed_ = true;
@@ -165,6 +166,19 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
     }
   }
 
+  if (p.status == http_status::ok && f.body_in_memory && !p.close_after && !keep_alive_header_ &&
+      ctx_.site_mutex == nullptr) {
+    // The common case, a plain 200 over a connection that stays open: the
+    // file's shared rendering of it (one per second, for the Date).
+    p.rendered = ok_response(f);
+    if (!head_only && length > 0) {
+      p.body = body_kind::memory;
+      p.memory = p.rendered->body();
+    }
+    p.pin = std::move(pin);
+    return;
+  }
+
   head::begin(p.head, p.status, ctx_.clock.date_value());
   if (p.status == http_status::partial_content) {
     p.head.append(f.lines_without_length());
@@ -185,6 +199,36 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
     }
   }
   p.pin = std::move(pin);
+}
+
+std::shared_ptr<const rendered_response> connection::ok_response(const cached_file& f) const {
+  const std::int64_t now = ctx_.clock.now_seconds();
+  if (f.ok_response != nullptr && f.ok_response->date_seconds == now) {
+    return f.ok_response;
+  }
+  // A new second: rewrite the spare unless a response being sent still
+  // holds it (its bytes must not change under the send).
+  std::shared_ptr<rendered_response> next = std::move(f.ok_spare);
+  if (next == nullptr || next.use_count() != 1) {
+    next = std::make_shared<rendered_response>();
+  }
+  std::string& b = next->bytes;
+  b.clear();
+  head::begin(b, http_status::ok, ctx_.clock.date_value());
+  b.append(f.all_header_lines());
+  head::end(b, false, false);
+  next->head_length = b.size();
+  b.append(f.body);
+  next->date_seconds = now;
+  f.ok_spare = std::move(f.ok_response);
+  if (f.ok_spare == nullptr) {
+    // First rendering: a spare of the same size, so later seconds allocate
+    // nothing.
+    f.ok_spare = std::make_shared<rendered_response>();
+    f.ok_spare->bytes.reserve(b.size());
+  }
+  f.ok_response = next;
+  return next;
 }
 
 void connection::respond(const request& r) {
@@ -313,6 +357,10 @@ std::size_t connection::gather(std::span<iovec> out, bool* more_follows) const n
     if (len == 0) {
       return true;
     }
+    if (n > 0 && static_cast<const char*>(out[n - 1].iov_base) + out[n - 1].iov_len == p) {
+      out[n - 1].iov_len += len;  // contiguous (a rendered head and its body): one iovec
+      return true;
+    }
     if (n == out.size()) {
       rest = true;
       return false;
@@ -324,14 +372,15 @@ std::size_t connection::gather(std::span<iovec> out, bool* more_follows) const n
   };
   for (std::size_t i = 0; i < count_; ++i) {
     const response_plan& p = slot(i).plan;
+    const std::string_view head = p.head_bytes();
     std::uint64_t skip = i == 0 ? sent_ : 0;
-    if (skip < p.head.size()) {
-      if (!push(p.head.data() + skip, p.head.size() - static_cast<std::size_t>(skip))) {
+    if (skip < head.size()) {
+      if (!push(head.data() + skip, head.size() - static_cast<std::size_t>(skip))) {
         break;
       }
       skip = 0;
     } else {
-      skip -= p.head.size();
+      skip -= head.size();
     }
     if (p.body == body_kind::file) {
       // Sent with next_file_body(); it, or the responses after it, follow.
@@ -354,10 +403,11 @@ std::optional<file_range> connection::next_file_body() const noexcept {
     return std::nullopt;
   }
   const response_plan& p = slot(0).plan;
-  if (p.body != body_kind::file || sent_ < p.head.size()) {
+  const std::size_t head_size = p.head_bytes().size();
+  if (p.body != body_kind::file || sent_ < head_size) {
     return std::nullopt;
   }
-  const std::uint64_t done = sent_ - p.head.size();
+  const std::uint64_t done = sent_ - head_size;
   if (done >= p.file.length) {
     return std::nullopt;
   }
@@ -385,6 +435,7 @@ void connection::pop_front() {
     ctx_.counts->body_bytes += p.body_length();
   }
   p.pin.reset();  // may close the fd if the cache already evicted the entry
+  p.rendered.reset();
   p.memory = {};
   p.body = body_kind::none;
   front_ = (front_ + 1) % slots_.size();

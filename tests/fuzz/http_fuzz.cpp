@@ -117,7 +117,7 @@ std::uint64_t content_length_of(std::string_view head) {
 // input_has_secret: the client sent the secret's text itself, so a response
 // may repeat it; file bodies are still checked by inode.
 void check_plan(const response_plan& p, bool input_has_secret) {
-  const std::string_view head = p.head;
+  const std::string_view head = p.head_bytes();
   if (!head.starts_with("HTTP/1.1 ") || !head.ends_with("\r\n\r\n")) fail("malformed head");
   if (!input_has_secret) {
     if (head.find(secret) != std::string_view::npos) fail("secret in head");

@@ -142,7 +142,7 @@ class harness {
       const response_plan& p = conn_->pending_plan(0);
       wire_response w;
       w.status = code(p.status);
-      w.head = p.head;
+      w.head = p.head_bytes();
       w.close_after = p.close_after;
       if (p.body == body_kind::memory) w.body.assign(p.memory);
       if (p.body == body_kind::file) {

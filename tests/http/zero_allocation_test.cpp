@@ -78,6 +78,29 @@ TEST(zero_allocation, conditional_and_range_requests_allocate_nothing) {
   EXPECT_EQ(allocations.load(), 0u);
 }
 
+TEST(zero_allocation, a_cached_small_file_allocates_nothing_from_second_to_second) {
+  // Its shared 200 rendering is redone each second for the Date, into the
+  // buffer of two seconds before once no response holds it.
+  temp_docroot root;
+  root.write("index.html", std::string(700, 'y'));
+  harness h(root);
+  std::string pair = get("/index.html") + get("/index.html");
+  for (int i = 0; i < 3; ++i) {  // warm: slots sized, both renderings made
+    serve_pipelined(h, pair);
+    h.advance(std::chrono::milliseconds(1000));
+  }
+  allocations = 0;
+  counting = true;
+  std::size_t responses = 0;
+  for (int i = 0; i < 10; ++i) {
+    responses += serve_pipelined(h, pair);
+    h.advance(std::chrono::milliseconds(1000));
+  }
+  counting = false;
+  EXPECT_EQ(responses, 20u);
+  EXPECT_EQ(allocations.load(), 0u);
+}
+
 TEST(zero_allocation, counter_sees_allocations) {
   // Guards the tests here: the counting operator new is really in use.
   EXPECT_EQ(overlap_test::allocations_counted_for_one_new(), 1u);

@@ -138,6 +138,7 @@ class connection {
                   std::string_view extra_fields = {});
   void plan_file(slot_state& s, const request& r, file_pin file);
   void finish_head(response_plan& p) const;
+  std::shared_ptr<const rendered_response> ok_response(const cached_file& f) const;
 
   connection_context ctx_;  // a copy: it only holds references
   request_parser parser_;

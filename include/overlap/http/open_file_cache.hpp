@@ -21,8 +21,23 @@ namespace overlap::http {
 
 class mime_types;
 
+// A small file's whole 200 response to a plain GET (status line, fields,
+// blank line, then the body), rendered for one second's Date and shared by
+// every such response in that second: one buffer, one send, nothing rendered
+// per request. Responses still being sent keep theirs alive.
+struct rendered_response {
+  std::int64_t date_seconds = 0;
+  std::size_t head_length = 0;
+  std::string bytes;
+
+  std::string_view head() const noexcept { return std::string_view(bytes).substr(0, head_length); }
+  std::string_view body() const noexcept { return std::string_view(bytes).substr(head_length); }
+};
+
 // One opened file or directory. Immutable once published: a change on disk
 // produces a new entry, so a response holding the old one stays consistent.
+// (Except `ok_response`, a rendering of it that connections of the one thread
+// that owns the cache refresh once a second.)
 struct cached_file {
   enum class kind : std::uint8_t { regular, directory };
 
@@ -53,6 +68,14 @@ struct cached_file {
   std::string_view lines_without_length() const noexcept {
     return std::string_view(header_lines).substr(0, content_length_offset);
   }
+
+  // Renderings of the 200 response, for body_in_memory files (see
+  // connection::ok_response): this second's, and the one before it, which
+  // the next second rewrites in place once no response holds it any more,
+  // so a busy file allocates nothing from second to second. Only the thread
+  // that owns the cache touches them.
+  mutable std::shared_ptr<rendered_response> ok_response;
+  mutable std::shared_ptr<rendered_response> ok_spare;
 };
 
 // A reference that keeps an entry (fd and bytes) alive, even after the cache

@@ -6,6 +6,7 @@
 #include <overlap/http/status.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ struct file_range {
 struct response_plan {
   http_status status = http_status::ok;
   std::string head;  // status line, fields, blank line; capacity reused across requests
+  // When set, the head (and a memory body) are views into this shared
+  // rendering instead (see rendered_response), and `head` is unused.
+  std::shared_ptr<const rendered_response> rendered;
   body_kind body = body_kind::none;
   // Memory body: points into `pin` (cached small file), `generated`, or a
   // static error page; valid as long as this plan is queued.
@@ -44,7 +48,10 @@ struct response_plan {
     }
     return 0;
   }
-  std::uint64_t total_bytes() const noexcept { return head.size() + body_length(); }
+  std::string_view head_bytes() const noexcept {
+    return rendered ? rendered->head() : std::string_view(head);
+  }
+  std::uint64_t total_bytes() const noexcept { return head_bytes().size() + body_length(); }
 };
 
 }  // namespace overlap::http
