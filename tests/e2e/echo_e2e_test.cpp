@@ -183,6 +183,14 @@ TEST(e2e_echo, bad_flags_are_rejected) {
   }
 }
 
+TEST(e2e_echo, port_of_a_running_echo_server_is_refused_to_a_second_one) {
+  echo_process first({"--threads", "2"});
+  const auto r = run_overlap({"echo", "--port", std::to_string(first.port()), "--threads", "2"});
+  EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();
+  EXPECT_NE(r.stderr_text.find("in use"), std::string::npos) << r.stderr_text;
+  expect_echoes_intact(first.port());  // the first server keeps every connection
+}
+
 TEST(e2e_echo, help_exits_0_and_lists_flags) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"echo", "--help"}, {"bench", "echo", "--help"}}) {

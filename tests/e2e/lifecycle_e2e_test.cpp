@@ -250,6 +250,30 @@ TEST(e2e_command_line, port_out_of_range_is_rejected) {
   EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
 }
 
+// SO_REUSEPORT would let a second server share the port of a running one
+// and take some of its connections; it must fail as a single listener does.
+TEST(e2e_command_line, port_of_a_running_server_is_refused_to_a_second_one) {
+  temp_dir docroot;
+  std::ofstream(docroot.path() / "a.txt") << "first";
+  server_process first(docroot.path(), {.threads = 2, .extra = {}});
+  for (const char* threads : {"1", "2"}) {
+    std::vector<std::string> args{
+        "serve", docroot.path().string(), "--port", std::to_string(first.port()), "--threads",
+        threads, "--access-log",          "off"};
+    if (const std::string model = serve_model(); !model.empty()) {
+      args.insert(args.end(), {"--model", model});
+    }
+    const auto r = run_overlap(args);
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << threads << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("in use"), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find(std::to_string(first.port())), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+  }
+  http_client c(first.port());  // the first server is unharmed
+  ASSERT_TRUE(c.send(make_request("GET", "/a.txt", "Connection: close\r\n")));
+  EXPECT_EQ(c.read_response().status, 200);
+}
+
 TEST(e2e_command_line, busy_poll_out_of_range_is_rejected) {
   temp_dir docroot;
   const auto r =
