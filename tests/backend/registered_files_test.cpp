@@ -2,11 +2,15 @@
 // operation and taken out before its close, so registration must never keep a
 // closed socket alive or send bytes to the wrong one after a descriptor
 // number is reused.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "backend/loopback.hpp"
 #include "blocking_io.hpp"
@@ -95,6 +99,60 @@ TEST(registered_files, a_listener_s_port_is_free_once_its_proactor_is_gone) {
   overlap_test::unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const overlap::endpoint ep = overlap_test::loopback(AF_INET, port);
   EXPECT_EQ(::bind(fd.get(), ep.data(), ep.size()), 0) << "errno " << errno;
+}
+
+// The table has a slot per descriptor number the process could open when the
+// proactor was made. A socket numbered beyond it (the limit was raised later)
+// goes unregistered and must work all the same.
+TEST(registered_files, a_socket_numbered_beyond_the_table_works_unregistered) {
+  constexpr rlim_t table_slots = 64;
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  if (old.rlim_max < 256) GTEST_SKIP() << "RLIMIT_NOFILE's hard limit is below 256";
+  rlimit small = old;
+  small.rlim_cur = table_slots;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &small), 0);
+  std::optional<overlap::proactor> p;
+  try {
+    p.emplace();  // sizes its table from the limit
+  } catch (...) {
+    ::setrlimit(RLIMIT_NOFILE, &old);
+    throw;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  if (!uses_io_uring(*p)) GTEST_SKIP() << "registered files are an io_uring feature";
+
+  {  // numbered inside the table: registered
+    auto [s, peer] = overlap_test::stream_with_peer(*p);
+    ASSERT_LT(s.native_handle(), static_cast<int>(table_slots));
+    write_and_run(*p, s, "low");
+    EXPECT_EQ(overlap_test::read_exact_blocking(peer.get(), 3), "low");
+    s.close();
+    p->run();
+    p->restart();
+  }
+  const std::uint64_t registered = p->stats().registered_files;
+  if (registered == 0) {
+    GTEST_SKIP() << "the kernel offers no sparse registered-file table (Linux 5.19+)";
+  }
+
+  // Take the free numbers below 80, so the next socket lands beyond the table.
+  std::vector<overlap_test::unique_fd> fillers;
+  for (;;) {
+    overlap_test::unique_fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 || fd.get() >= 80) break;
+    fillers.push_back(std::move(fd));
+  }
+  auto [s, peer] = overlap_test::stream_with_peer(*p);
+  ASSERT_GE(s.native_handle(), static_cast<int>(table_slots));
+  const std::string data = overlap_test::pattern(100'000, 7);
+  write_and_run(*p, s, data);
+  ASSERT_FALSE(::testing::Test::HasFailure()) << "the write failed: nothing to read";
+  EXPECT_EQ(overlap_test::read_exact_blocking(peer.get(), data.size()), data);
+  EXPECT_EQ(p->stats().registered_files, registered);  // this one was not
+  s.close();
+  p->run();
+  EXPECT_EQ(read_some_within_5s(peer.get()), "");
 }
 
 }  // namespace
