@@ -248,6 +248,24 @@ def verdict(summary, ratios, test):
     return "met" if passed else "**not met**"
 
 
+# A run whose load generator's core was at least this busy while the server's
+# core was at most SERVER_SLACK_PCT busy was driven as fast as wrk could go:
+# the server's rate there says more about wrk than about the server.
+LOAD_BOUND_PCT = 95
+SERVER_SLACK_PCT = 90
+
+
+def load_bound_note(summary):
+    """A note for a target row whose subject runs were bound by wrk's core."""
+    s = summary.get(SUBJECT)
+    if s is None or s["load_core_busy_pct"] is None or s["server_core_busy_pct"] is None:
+        return ""
+    if s["load_core_busy_pct"] < LOAD_BOUND_PCT or s["server_core_busy_pct"] > SERVER_SLACK_PCT:
+        return ""
+    return (f" (wrk set the rate: its core {s['load_core_busy_pct']:.0f}% busy, "
+            f"{SUBJECT}'s {s['server_core_busy_pct']:.0f}%)")
+
+
 def size_table(size, cases):
     lines = [f"#### {fmt_size(size)}", "",
              "| case | server | req/s | spread | MiB/s | p50 | p99 | CPU µs/req "
@@ -318,6 +336,8 @@ def cmd_report(path):
         if result == "met" or result.startswith("**not met**"):
             judged += 1
             met += result == "met"
+        if result.startswith("**not met**"):
+            result += load_bound_note(summary)
         target_rows.append(f"| {case_title(mode, conns, size)} | {fmt_ratio(ratios['req_per_s'])} "
                            f"| {fmt_ratio(ratios['mib_per_s'])} "
                            f"| {fmt_ratio(ratios['cpu_us_per_req'])} | {text} | {result} |")
