@@ -107,6 +107,35 @@ def case_table(title, summary, open_loop):
     return lines, ratios
 
 
+# Issue #2's targets, overlap / asio-uring.
+CLOSED_RATE_RATIO = 1.15  # msgs/s, every closed-loop case, with p99 no worse
+OPEN_CPU_RATIO = 0.75     # server CPU per message at the fixed rate
+# The load generator's core at least this busy in the subject's runs: it may
+# have set the rate as much as the server did.
+LOAD_BOUND_PCT = 95
+
+
+def target_verdict(mode, summary, ratios):
+    """(target text, result text) of a case."""
+    rate, p99, cpu = ratios
+    if mode == "closed":
+        text = f"msgs/s ≥ {CLOSED_RATE_RATIO}× and p99 ≤ 1×"
+        passed = None if rate is None or p99 is None else (
+            rate >= CLOSED_RATE_RATIO and p99 <= 1.0)
+    else:
+        text = f"CPU/msg ≤ {OPEN_CPU_RATIO}×"
+        passed = None if cpu is None else cpu <= OPEN_CPU_RATIO
+    if passed is None:
+        return text, "–"
+    if passed:
+        return text, "met"
+    result = "**not met**"
+    load = summary[SUBJECT]["load_core_busy_pct"]
+    if mode == "closed" and load is not None and load >= LOAD_BOUND_PCT:
+        result += f" (load generator's core {load:.0f}% busy in {SUBJECT}'s runs)"
+    return text, result
+
+
 def cmd_report(path):
     meta, runs = load(path)
     cases = {}
@@ -132,23 +161,29 @@ def cmd_report(path):
             "server CPU µs/msg = server utime+stime during the load run / messages "
             "completed. " + core_busy_note("the load generator"), ""]
 
-    summary_rows, body = [], []
+    summary_rows, body, met, judged = [], [], 0, 0
     for key in sorted(cases, key=sort_key):
         mode, conns, size, rate = key
         if mode == "closed":
             title = f"{conns} {conn_word(conns)} × {size} B, closed loop"
         else:
             title = f"{conns} {conn_word(conns)} × {size} B, open loop at {rate:,} msgs/s"
-        lines, ratios = case_table(title, summarise(cases[key]), mode != "closed")
+        summary = summarise(cases[key])
+        lines, ratios = case_table(title, summary, mode != "closed")
         body += lines
         if ratios is not None:
+            text, result = target_verdict(mode, summary, ratios)
+            judged += result != "–"
+            met += result == "met"
             summary_rows.append(f"| {title} | {fmt_ratio(ratios[0])} | "
-                                f"{fmt_ratio(ratios[1])} | {fmt_ratio(ratios[2])} |")
+                                f"{fmt_ratio(ratios[1])} | {fmt_ratio(ratios[2])} "
+                                f"| {text} | {result} |")
 
     if summary_rows:
         out += [f"#### Summary: {SUBJECT} / {REFERENCE} (medians)", "",
-                "| case | msgs/s | p99 | server CPU/msg |",
-                "|---|---:|---:|---:|"] + summary_rows + [""]
+                "| case | msgs/s | p99 | server CPU/msg | target | result |",
+                "|---|---:|---:|---:|---|---|"] + summary_rows
+        out += ["", f"{met} of {judged} targets met.", ""]
     out += body
     sys.stdout.write("\n".join(out))
 
