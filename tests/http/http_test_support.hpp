@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -170,6 +172,13 @@ class harness {
   response_counts* counts_ = nullptr;
   std::unique_ptr<connection> conn_;
 };
+
+// The bytes a gather() result describes, back to back.
+inline std::string concat(std::span<const iovec> iov) {
+  std::string s;
+  for (const auto& v : iov) s.append(static_cast<const char*>(v.iov_base), v.iov_len);
+  return s;
+}
 
 inline std::string get(std::string_view target, std::string_view extra = {}) {
   std::string s = "GET ";

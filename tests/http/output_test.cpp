@@ -6,12 +6,6 @@
 namespace overlap::http::testing {
 namespace {
 
-std::string concat(std::span<const iovec> iov) {
-  std::string s;
-  for (const auto& v : iov) s.append(static_cast<const char*>(v.iov_base), v.iov_len);
-  return s;
-}
-
 class output : public ::testing::Test {
  protected:
   temp_docroot root;

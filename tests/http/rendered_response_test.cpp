@@ -10,12 +10,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string concat(std::span<const iovec> iov) {
-  std::string s;
-  for (const auto& v : iov) s.append(static_cast<const char*>(v.iov_base), v.iov_len);
-  return s;
-}
-
 class rendered : public ::testing::Test {
  protected:
   temp_docroot root;
