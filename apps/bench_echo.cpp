@@ -1,7 +1,5 @@
 #include "bench_echo.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +13,7 @@
 #include "overlap/proactor.hpp"
 #include "overlap/tcp_stream.hpp"
 #include "overlap/timer.hpp"
+#include "progress_line.hpp"
 
 namespace overlap::apps {
 namespace {
@@ -59,7 +58,11 @@ class bench_connection final : public stream_handler {
 class bench_run final : public timer_handler {
  public:
   bench_run(const bench_echo_config& c, proactor& p, const endpoint& ep)
-      : config(c), proactor_(p), ticker_(p), progress_timer_(p), endpoint_(ep) {
+      : config(c),
+        proactor_(p),
+        ticker_(p),
+        progress_(p, c.progress && !c.json, [this](double t) { print_progress(t); }),
+        endpoint_(ep) {
     const std::size_t span = std::max<std::size_t>(std::size_t{c.size} * max_messages_per_write,
                                                    p.options().recv_buffer_size);
     pattern.resize(pattern_period + span);
@@ -90,7 +93,7 @@ class bench_run final : public timer_handler {
       }
       ticker_.async_wait(end_ - begin_, *this);
     }
-    if (show_progress()) progress_timer_.async_wait(1s, progress_handler_);
+    progress_.start();
   }
 
   // A message's echo is complete.
@@ -143,21 +146,19 @@ class bench_run final : public timer_handler {
     stopping_ = true;
     for (auto& c : connections_) c->close();
     ticker_.cancel();
-    progress_timer_.cancel();
+    progress_.stop();
     proactor_.stop();
   }
 
-  void print_progress() {
-    const double t = std::chrono::duration<double>(clock_type::now() - begin_).count();
+  void print_progress(double t) {
     const double rate = static_cast<double>(messages - last_messages_);
     last_messages_ = messages;
-    std::fprintf(stderr, "\r  %6.1fs  %10.0f msgs/s  p99 %8.1f us  errors %llu   ", t, rate,
+    std::fprintf(stderr, "  %6.1fs  %10.0f msgs/s  p99 %8.1f us  errors %llu   ", t, rate,
                  static_cast<double>(latency.quantile(0.99)) / 1e3,
                  static_cast<unsigned long long>(errors));
-    std::fflush(stderr);
   }
 
-  bool show_progress() const { return config.progress && !config.json && ::isatty(2); }
+  const progress_line& progress() const noexcept { return progress_; }
 
   const bench_echo_config& config;
   std::vector<char> pattern;
@@ -167,20 +168,9 @@ class bench_run final : public timer_handler {
   std::uint64_t dropped = 0;  // open loop: schedule refused (too many in flight)
 
  private:
-  struct progress_handler final : timer_handler {
-    explicit progress_handler(bench_run& r) : run(r) {}
-    void on_timer_complete(std::error_code ec) override {
-      if (ec || run.stopping()) return;
-      run.print_progress();
-      run.progress_timer_.async_wait(1s, *this);
-    }
-    bench_run& run;
-  };
-
   proactor& proactor_;
   timer ticker_;
-  timer progress_timer_;
-  progress_handler progress_handler_{*this};
+  progress_line progress_;
   endpoint endpoint_;
   std::vector<std::unique_ptr<bench_connection>> connections_;
   std::size_t connected_ = 0;
@@ -281,7 +271,7 @@ void print_report(const bench_run& run, const bench_echo_config& c) {
         static_cast<unsigned long long>(run.errors), static_cast<unsigned long long>(run.dropped));
     return;
   }
-  if (c.progress && ::isatty(2)) std::fprintf(stderr, "\n");
+  run.progress().finish_line();
   std::printf("overlap bench echo: %u connections x %u B, %s, %.1f s\n", c.connections, c.size,
               c.rate > 0 ? "open loop" : "closed loop", c.duration_s);
   if (c.rate > 0) std::printf("  target     %.0f msgs/s\n", c.rate);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench_echo.hpp"
+#include "bench_http.hpp"
 #include "echo_server.hpp"
 #include "overlap/server/server_config.hpp"
 
@@ -204,6 +205,29 @@ int main(int argc, char** argv) {
   bench_echo_cmd->add_flag("--json", bench.json, "Print one JSON line instead of a report");
   bench_echo_cmd->add_flag("!--no-progress", bench.progress, "No live progress line");
 
+  overlap::apps::bench_http_config bench_http;
+  auto* bench_http_cmd = bench_cmd->add_subcommand(
+      "http", "Closed-loop GET load on an HTTP server (one request in flight per connection)");
+  bench_http_cmd->add_option("--host", bench_http.host, "Server address (numeric)")
+      ->capture_default_str();
+  bench_http_cmd->add_option("--port", bench_http.port, "Server port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  bench_http_cmd->add_option("--path", bench_http.path, "Request target")->capture_default_str();
+  bench_http_cmd->add_option("--connections,-c", bench_http.connections, "Concurrent connections")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  bench_http_cmd->add_option("--duration,-d", bench_http.duration_s, "Measured seconds")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  bench_http_cmd->add_option("--warmup", bench_http.warmup_s, "Seconds of load before measuring")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  bench_http_cmd->add_flag("--close", bench_http.close,
+                           "Send Connection: close: a new connection per request");
+  bench_http_cmd->add_flag("--json", bench_http.json, "Print one JSON line instead of a report");
+  bench_http_cmd->add_flag("!--no-progress", bench_http.progress, "No live progress line");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -260,5 +284,6 @@ int main(int argc, char** argv) {
     return overlap::apps::run_echo_server(echo);
   }
   if (*bench_echo_cmd) return overlap::apps::run_bench_echo(bench);
+  if (*bench_http_cmd) return overlap::apps::run_bench_http(bench_http);
   return 2;
 }

@@ -174,13 +174,7 @@ TEST(e2e_echo, bad_flags_are_rejected) {
       {"bench", "echo", "--connections", "0"},
       {"bench", "echo", "--host", "not-an-address", "--duration", "0.2"},
   };
-  for (const auto& args : cases) {
-    const auto r = run_overlap(args);
-    std::string line;
-    for (const auto& a : args) line += a + " ";
-    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << line << ": " << r.exit.describe();
-    EXPECT_FALSE(r.stderr_text.empty()) << line;
-  }
+  expect_rejected(cases);
 }
 
 TEST(e2e_echo, port_of_a_running_echo_server_is_refused_to_a_second_one) {

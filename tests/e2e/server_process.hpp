@@ -339,6 +339,17 @@ inline command_result run_overlap(std::vector<std::string> args) {
   return r;
 }
 
+// Every argument list must make `overlap` exit non-zero with a message on stderr.
+inline void expect_rejected(const std::vector<std::vector<std::string>>& cases) {
+  for (const auto& args : cases) {
+    const auto r = run_overlap(args);
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << line << ": " << r.exit.describe();
+    EXPECT_FALSE(r.stderr_text.empty()) << line;
+  }
+}
+
 // The --model every server_process is started with, or "" for the default:
 // CTest runs the suite once more per comparison model (tests/e2e/CMakeLists.txt).
 inline std::string serve_model() {
