@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP benchmark (issue #3): `overlap serve` against nginx serving the same
-# static files, driven by wrk.
+# static files, driven by wrk (or, with --load overlap, by `overlap bench http`).
 #
 # Usage: bench/http.sh [--build-dir DIR] [--reps N] [--duration S] [--quick]
 #                      [--servers LIST] [--connections LIST] [--sizes LIST]
@@ -31,6 +31,12 @@
 #                          (TCP_DEFER_ACCEPT, which overlap serve sets by
 #                          default); not part of issue #3's nginx set-up, so
 #                          a supplementary comparison
+#   --load NAME            load generator: wrk (default; issue #3's targets are
+#                          judged with it) or overlap (`overlap bench http`,
+#                          one request in flight per connection like wrk, on
+#                          io_uring): a supplementary run showing what the
+#                          servers do when the load generator costs less per
+#                          request than wrk
 #   --out FILE             also write the Markdown to FILE and the raw runs to
 #                          FILE's name with .jsonl (otherwise build/bench/http-*.jsonl)
 #
@@ -39,7 +45,7 @@
 #                      --threads 1 --access-log off"); "DOCROOT --port 0" is appended
 #   WRK                wrk binary (default wrk)
 #   OVERLAP_BENCH_SERVER_CPU, OVERLAP_BENCH_LOAD_CPU
-#                      CPUs to pin the server and wrk to (0, 1)
+#                      CPUs to pin the server and the load generator to (0, 1)
 #   OVERLAP_BENCH_PERF DIR: also profile the server's CPU in every run (perf
 #                      record -g) and print where its time went (user code,
 #                      io_uring, TCP/IP, waking the peer, ...); the data and
@@ -72,6 +78,7 @@ close_sizes_csv=""
 close_conns=16
 nginx_bin=/usr/sbin/nginx
 nginx_listen_extra=""
+load=wrk
 out_md=""
 quick=0
 
@@ -81,6 +88,7 @@ while (($#)); do
         --close-connections) need_value "$@"; close_conns=$2; shift 2 ;;
         --nginx) need_value "$@"; nginx_bin=$(absolute "$2"); shift 2 ;;
         --nginx-deferred) nginx_listen_extra=" deferred"; shift ;;
+        --load) need_value "$@"; load=$2; shift 2 ;;
         *) common_option "$@" || die "unknown argument: $1 (see --help)"; shift "$consumed" ;;
     esac
 done
@@ -98,6 +106,9 @@ is_posint "$reps" || die "--reps must be a positive integer"
 # wrk takes whole seconds only.
 is_posint "$duration" || die "--duration must be a whole number of seconds"
 is_posint "$close_conns" || die "--close-connections must be a positive integer"
+[[ $load == wrk || $load == overlap ]] || die "--load must be wrk or overlap"
+load_label=wrk
+[[ $load == wrk ]] || load_label="overlap bench http"
 IFS=, read -ra servers <<<"$servers_csv"
 IFS=, read -ra connection_counts <<<"$connections_csv"
 IFS=, read -ra sizes <<<"$sizes_csv"
@@ -123,12 +134,14 @@ for label in "${sizes[@]}" "${close_sizes[@]}"; do
     size_bytes "$label" >/dev/null || die "bad size '$label' (want N followed by B, K or M, e.g. 16K)"
 done
 
-command -v "$wrk_bin" >/dev/null || die "wrk not found (set WRK=/path/to/wrk)"
+if [[ $load == wrk ]]; then
+    command -v "$wrk_bin" >/dev/null || die "wrk not found (set WRK=/path/to/wrk)"
+fi
 command -v curl >/dev/null || die "curl not found (needed to check the servers' responses)"
 if needs_server nginx; then
     [[ -x $nginx_bin ]] || die "nginx not found at $nginx_bin (use --nginx PATH)"
 fi
-warn_shared_cpu wrk
+warn_shared_cpu "$load_label"
 # 1024 connections need as many fds in the server and in wrk.
 raise_fd_limit
 
@@ -151,7 +164,7 @@ done
 # --- the servers -----------------------------------------------------------------
 
 overlap_bin="$build_dir/apps/overlap"
-if needs_server overlap && [[ -z ${OVERLAP_SERVE_CMD:-} ]]; then
+if [[ $load == overlap ]] || { needs_server overlap && [[ -z ${OVERLAP_SERVE_CMD:-} ]]; }; then
     ensure_overlap_bin "$overlap_bin"
 fi
 read -ra overlap_cmd <<<"${OVERLAP_SERVE_CMD:-$overlap_bin serve --threads 1 --access-log off}"
@@ -364,11 +377,18 @@ run_one() {
     fi
     before=$(cpu_ticks "$server_pid") || before=0
 
-    run_load "$wrk_limit" "$raw" "$tmp/wrk.err" \
-        "$wrk_bin" -t1 -c"$conns" -d"${duration}s" --timeout "${wrk_timeout}s" \
-        --latency "${extra[@]}" "http://127.0.0.1:$server_port/$label.bin"
+    if [[ $load == wrk ]]; then
+        run_load "$wrk_limit" "$raw" "$tmp/wrk.err" \
+            "$wrk_bin" -t1 -c"$conns" -d"${duration}s" --timeout "${wrk_timeout}s" \
+            --latency "${extra[@]}" "http://127.0.0.1:$server_port/$label.bin"
+    else
+        [[ $mode == close ]] && extra=(--close)
+        run_load "$wrk_limit" "$raw" "$tmp/wrk.err" \
+            "$overlap_bin" bench http --port "$server_port" --path "/$label.bin" \
+            --connections "$conns" --duration "$duration" --json --no-progress "${extra[@]}"
+    fi
     finish_server "$before"
-    report_load_failure wrk "$tmp/wrk.err"
+    report_load_failure "$load_label" "$tmp/wrk.err"
     cat "$tmp/wrk.err" >>"$raw"
     if ! aggregate record "$jsonl" --wrk "$raw" "${fields[@]}" cpu_ticks=$((after - before)) \
         wrk_rc="$load_rc" server_alive="$alive" server_exit="$stop_status" \
@@ -397,16 +417,24 @@ if needs_server nginx; then
     nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
 fi
 common_meta
-aggregate meta "$jsonl" "${meta_common[@]}" \
+load_flag=""
+[[ $load == wrk ]] || load_flag=" --load $load"
+if [[ $load == wrk ]]; then
+    load_meta=(load_name=wrk
+        wrk_version="$("$wrk_bin" -v 2>&1 | head -n1 | sed 's/ Copyright.*//')"
+        wrk_cmd="$wrk_bin -t1 -cN -d${duration}s --timeout ${wrk_timeout}s --latency [-H 'Connection: close'] URL")
+else
+    load_meta=(load_name="$load_label"
+        wrk_cmd="$overlap_bin bench http --port P --path /FILE --connections N --duration $duration --json --no-progress [--close]")
+fi
+aggregate meta "$jsonl" "${meta_common[@]}" "${load_meta[@]}" \
     nginx_version="$nginx_version" \
-    wrk_version="$("$wrk_bin" -v 2>&1 | head -n1 | sed 's/ Copyright.*//')" \
-    command="bench/http.sh --reps $reps --duration $duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv --close-sizes ${close_sizes_csv} --close-connections $close_conns${nginx_listen_extra:+ --nginx-deferred}" \
+    command="bench/http.sh --reps $reps --duration $duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv --close-sizes ${close_sizes_csv} --close-connections $close_conns${nginx_listen_extra:+ --nginx-deferred}${load_flag}" \
     reps="$reps" duration_s="$duration" \
-    pinning="server on CPU $server_cpu, wrk on CPU $load_cpu; fd limit $(ulimit -n)" \
+    pinning="server on CPU $server_cpu, $load_label on CPU $load_cpu; fd limit $(ulimit -n)" \
     overlap_cmd="${overlap_cmd[*]} DOCROOT --port 0" \
     nginx_cmd="$nginx_bin ${nginx_args[*]//$tmp/TMP}" \
-    nginx_conf="$(nginx_config PORT | sed "s|$tmp|TMP|g")" \
-    wrk_cmd="$wrk_bin -t1 -cN -d${duration}s --timeout ${wrk_timeout}s --latency [-H 'Connection: close'] URL"
+    nginx_conf="$(nginx_config PORT | sed "s|$tmp|TMP|g")"
 
 warn_if_loaded
 

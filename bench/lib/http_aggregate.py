@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Bookkeeping for bench/http.sh: one JSON line per wrk run, then Markdown medians.
+"""Bookkeeping for bench/http.sh: one JSON line per load run, then Markdown medians.
 
   http_aggregate.py meta   FILE.jsonl key=value ...              append the run's context
-  http_aggregate.py record FILE.jsonl --wrk OUT key=value ...    append one wrk run
+  http_aggregate.py record FILE.jsonl --wrk OUT key=value ...    append one load run: OUT is
+                                    wrk's report or `overlap bench http --json`'s line
                                     (failure=TEXT: the run could not happen)
   http_aggregate.py report FILE.jsonl                            Markdown on stdout
   http_aggregate.py failures FILE.jsonl                          failed runs, one a line
@@ -16,6 +17,7 @@ The parts shared with bench/echo.sh's aggregate.py are in report_common.py
 beside this file; only the standard library is used.
 """
 
+import json
 import re
 import sys
 
@@ -98,6 +100,30 @@ def parse_wrk(text):
     return out
 
 
+def parse_overlap_bench(text):
+    """The numbers of one `overlap bench http --json` line (bodies only in bytes)."""
+    d = json.loads(text.splitlines()[0])
+    out = {
+        "requests": d["responses"],
+        "duration_s": d["duration_s"],
+        "bytes_read": d["body_bytes"],
+        "req_per_s": d["requests_per_s"],
+        "mib_per_s": d["body_mib_per_s"],
+        "p50_us": d["p50_us"] if d["responses"] else None,
+        "p75_us": None,
+        "p90_us": None,
+        "p99_us": d["p99_us"] if d["responses"] else None,
+    }
+    out["errors"] = {"connect": 0, "read": 0, "write": 0, "timeout": 0,
+                     "status": d["non_2xx"], "other": d["errors"]}
+    return out
+
+
+def parse_load(text):
+    """wrk's report, or the JSON line of `overlap bench http`."""
+    return parse_overlap_bench(text) if text.lstrip().startswith("{") else parse_wrk(text)
+
+
 # --- recording ----------------------------------------------------------------
 
 def describe_errors(errors):
@@ -109,12 +135,12 @@ def describe_errors(errors):
 def cmd_record(path, args):
     wrk_path, fields, record = new_run(args, "--wrk",
                                        "http_aggregate.py record FILE --wrk OUT key=value ...")
-    record["wrk_output"] = read_result(record, wrk_path, parse_wrk)
+    record["wrk_output"] = read_result(record, wrk_path, parse_load)
 
     result = record["result"]
     problems = []
     if fields.get("wrk_rc", 0) != 0:
-        problems.append(f"wrk exited with {fields['wrk_rc']}")
+        problems.append(f"the load generator exited with {fields['wrk_rc']}")
     if fields.get("server_alive", 1) == 0:
         problems.append("server exited during the run")
     if result is not None:
@@ -255,14 +281,14 @@ LOAD_BOUND_PCT = 95
 SERVER_SLACK_PCT = 90
 
 
-def load_bound_note(summary):
-    """A note for a target row whose subject runs were bound by wrk's core."""
+def load_bound_note(summary, load_name):
+    """A note for a target row whose subject runs were bound by the load generator's core."""
     s = summary.get(SUBJECT)
     if s is None or s["load_core_busy_pct"] is None or s["server_core_busy_pct"] is None:
         return ""
     if s["load_core_busy_pct"] < LOAD_BOUND_PCT or s["server_core_busy_pct"] > SERVER_SLACK_PCT:
         return ""
-    return (f" (wrk set the rate: its core {s['load_core_busy_pct']:.0f}% busy, "
+    return (f" ({load_name} set the rate: its core {s['load_core_busy_pct']:.0f}% busy, "
             f"{SUBJECT}'s {s['server_core_busy_pct']:.0f}%)")
 
 
@@ -304,6 +330,14 @@ def cmd_report(path):
         size, mode, conns = key
         return (size, mode != "keepalive", conns)
 
+    load_name = meta.get("load_name", "wrk")
+    if load_name == "wrk":
+        bytes_note = ("MiB/s counts every body and header byte wrk read, including responses "
+                      "still in flight when the run ended. ")
+    else:
+        bytes_note = (f"The load generator is {load_name}, not wrk: a supplementary run; "
+                      "issue #3's targets are judged with wrk. MiB/s counts the bodies of "
+                      "completed responses. ")
     out = ["### HTTP results", ""]
     out += meta_table(meta, (("date (UTC)", "date"), ("commit", "commit"),
                              ("kernel", "kernel"), ("CPU", "cpu"),
@@ -316,12 +350,11 @@ def cmd_report(path):
                              ("load generator", "wrk_cmd")),
                       ("command", "overlap_cmd", "nginx_cmd", "wrk_cmd"))
     out += ["Medians over repetitions. *spread* is (max − min) / median of req/s. "
-            "MiB/s counts every body and header byte wrk read, including responses "
-            "still in flight when the run ended. Server CPU = utime + stime of the "
-            "server process during the wrk run; per request it is divided by the "
+            + bytes_note + "Server CPU = utime + stime of the "
+            "server process during the load run; per request it is divided by the "
             "responses completed, per MiB by the bytes read. Ratios are "
             f"{SUBJECT} / {REFERENCE} of the medians: above 1 favours {SUBJECT} for "
-            "req/s and MiB/s, below 1 for p99 and CPU. " + core_busy_note("wrk"), ""]
+            "req/s and MiB/s, below 1 for p99 and CPU. " + core_busy_note(load_name), ""]
 
     summaries = {key: summarise(rs) for key, rs in cases.items()}
     target_rows, met, judged = [], 0, 0
@@ -337,7 +370,7 @@ def cmd_report(path):
             judged += 1
             met += result == "met"
         if result.startswith("**not met**"):
-            result += load_bound_note(summary)
+            result += load_bound_note(summary, load_name)
         target_rows.append(f"| {case_title(mode, conns, size)} | {fmt_ratio(ratios['req_per_s'])} "
                            f"| {fmt_ratio(ratios['mib_per_s'])} "
                            f"| {fmt_ratio(ratios['cpu_us_per_req'])} | {text} | {result} |")
