@@ -1,7 +1,12 @@
 // async_receive: data lands in proactor-provided buffers, read with
 // received() and released with consume().
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -137,3 +142,49 @@ TEST(receive_stream, a_large_transfer_arrives_intact_through_the_buffer_ring) {
 }
 
 }  // namespace
+
+// With the shared ring empty, a receive goes to a private ("spill") buffer.
+// Closing the stream while that receive waits must cancel it: until it ends,
+// the kernel holds the socket open (the peer would see no FIN) and may still
+// write into the buffer, which must therefore outlive it.
+TEST(receive_stream, closing_a_stream_whose_receive_waits_in_a_private_buffer_ends_it) {
+  overlap::proactor_options options;
+  options.recv_buffer_count = 2;
+  options.recv_buffer_size = 64;
+  overlap::proactor p(options);
+  // Two streams each take one of the two ring buffers and keep it (their data
+  // is never consumed): the ring is empty.
+  auto [a, peer_a] = overlap_test::stream_with_peer(p);
+  auto [b, peer_b] = overlap_test::stream_with_peer(p);
+  overlap_test::write_all_blocking(peer_a.get(), "held", 4);
+  overlap_test::write_all_blocking(peer_b.get(), "held", 4);
+  int held = 0;
+  a.async_receive([&](std::error_code ec, std::size_t) { held += ec ? 0 : 1; });
+  b.async_receive([&](std::error_code ec, std::size_t) { held += ec ? 0 : 1; });
+  while (held < 2 && p.run_one() > 0) {
+  }
+  ASSERT_EQ(held, 2);
+
+  auto [c, peer_c] = overlap_test::stream_with_peer(p);
+  std::error_code result;
+  int calls = 0;
+  c.async_receive([&](std::error_code ec, std::size_t) {
+    result = ec;
+    ++calls;
+  });
+  p.poll();  // the receive is submitted and waits: its peer sends nothing
+  const bool spilled = p.stats().spill_receives > 0;
+  c.close();
+  p.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(result, std::errc::operation_canceled);
+
+  // The peer sees the connection end (a bounded wait: a hang fails the test).
+  timeval tv{2, 0};
+  ASSERT_EQ(::setsockopt(peer_c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  char byte;
+  EXPECT_EQ(::recv(peer_c.get(), &byte, 1, 0), 0) << "no FIN: " << std::strerror(errno);
+  if (overlap_test::uses_io_uring(p)) {
+    EXPECT_TRUE(spilled) << "the receive did not use a private buffer, so this proved nothing";
+  }
+}

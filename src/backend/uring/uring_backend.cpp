@@ -631,6 +631,13 @@ void uring_backend::close(io_state& s) noexcept {
       io_uring_prep_cancel(sqe, static_cast<operation*>(&s.multishot_op), 0);
       io_uring_sqe_set_data64(sqe, 0);
     }
+    if (s.spill_in_flight) {
+      // A waiting receive into the private buffer holds the socket open
+      // until it ends; its buffer stays until its completion (on_spill).
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_cancel(sqe, static_cast<operation*>(&s.spill_op), 0);
+      io_uring_sqe_set_data64(sqe, 0);
+    }
     drop_queue(s);
     if (s.fixed_file) {
       // Out of the registered-file table first, or the table's reference

@@ -64,8 +64,10 @@ void uring_backend::drop_queue(io_state& s) noexcept {
   s.rq_tail = no_buffer;
   s.rq_head_offset = 0;
   s.rq_count = 0;
-  s.spill.reset();
   s.spill_len = s.spill_off = 0;
+  // A receive in flight writes into the private buffer until its completion
+  // arrives; on_spill frees it then.
+  if (!s.spill_in_flight) s.spill.reset();
 }
 
 std::size_t uring_backend::copy_out(io_state& s, char* dst, std::size_t max) noexcept {
@@ -233,7 +235,9 @@ void uring_backend::on_multishot(io_state& s, int res, std::uint32_t flags) {
 
 void uring_backend::on_spill(io_state& s, int res) {
   s.spill_in_flight = false;
-  if (res > 0) {
+  if (s.closing) {
+    s.spill.reset();  // kept for the kernel until now (drop_queue)
+  } else if (res > 0) {
     s.spill_len = static_cast<std::uint32_t>(res);
     s.spill_off = 0;
   } else {
