@@ -421,7 +421,7 @@ load_flag=""
 [[ $load == wrk ]] || load_flag=" --load $load"
 if [[ $load == wrk ]]; then
     load_meta=(load_name=wrk
-        wrk_version="$("$wrk_bin" -v 2>&1 | head -n1 | sed 's/ Copyright.*//')"
+        wrk_version="$({ "$wrk_bin" -v 2>&1 || true; } | head -n1 | sed 's/ Copyright.*//')"
         wrk_cmd="$wrk_bin -t1 -cN -d${duration}s --timeout ${wrk_timeout}s --latency [-H 'Connection: close'] URL")
 else
     load_meta=(load_name="$load_label"
