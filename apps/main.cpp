@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +146,23 @@ int main(int argc, char** argv) {
                    "Longest adaptive spin before sleeping, in microseconds (0 = never spin)")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
+  auto* recv_buffers_opt =
+      serve_cmd
+          ->add_option("--recv-buffers", serve.recv_buffers,
+                       "Receive buffers per thread, shared by its connections (a power of two)")
+          ->check(CLI::Range(1u, overlap::server::max_recv_buffers))
+          ->check(
+              [](const std::string& v) {
+                const unsigned long n = std::strtoul(v.c_str(), nullptr, 10);
+                return (n & (n - 1)) == 0 ? std::string() : "must be a power of two";
+              },
+              "POWER_OF_TWO")
+          ->capture_default_str();
+  auto* recv_buffer_bytes_opt =
+      serve_cmd
+          ->add_option("--recv-buffer-bytes", serve.recv_buffer_bytes, "Bytes per receive buffer")
+          ->check(CLI::Range(256u, 1u << 20))
+          ->capture_default_str();
   serve_cmd->add_option("--backend", serve.backend, backend_help)
       ->check(CLI::IsMember({"io_uring", "epoll"}));
   std::string model = "proactor";
@@ -271,6 +289,12 @@ int main(int argc, char** argv) {
       }
       if (!serve.backend.empty()) {
         std::fprintf(stderr, "overlap serve: --backend applies to --model proactor only\n");
+        return 2;
+      }
+      if (recv_buffers_opt->count() > 0 || recv_buffer_bytes_opt->count() > 0) {
+        std::fprintf(stderr,
+                     "overlap serve: --recv-buffers and --recv-buffer-bytes apply to --model "
+                     "proactor only\n");
         return 2;
       }
     }

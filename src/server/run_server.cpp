@@ -106,6 +106,8 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
   shard_signals flags;
   proactor_options options;
   options.busy_poll = config.busy_poll_us;
+  options.recv_buffer_count = config.recv_buffers;
+  options.recv_buffer_size = config.recv_buffer_bytes;
   options.backend = config.backend;
   options.track_operations = admin_fd >= 0;
   thread_group group(config.threads, options);

@@ -283,6 +283,26 @@ TEST(e2e_command_line, busy_poll_out_of_range_is_rejected) {
   EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
 }
 
+TEST(e2e_command_line, receive_buffer_flags_out_of_range_are_rejected) {
+  temp_dir docroot;
+  const std::vector<std::vector<std::string>> cases = {
+      {"--recv-buffers", "3"},      // not a power of two
+      {"--recv-buffers", "65536"},  // past the kernel's ring limit
+      {"--recv-buffers", "0"},
+      {"--recv-buffer-bytes", "100"},
+      {"--model", "reactor", "--recv-buffers", "2"},  // the reactor has no ring
+  };
+  for (const auto& flags : cases) {
+    std::vector<std::string> args{"serve", docroot.path().string(), "--port",
+                                  "0",     "--access-log",          "off"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const auto r = run_overlap(args);
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << flags[1] << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("--recv-buffer"), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+  }
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();

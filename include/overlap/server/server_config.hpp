@@ -34,6 +34,15 @@ inline constexpr bool default_defer_accept = true;
 // Adaptive busy-polling (proactor_options::busy_poll): the longest a thread
 // spins for its next completion before sleeping. Zero never spins.
 inline constexpr std::chrono::microseconds default_busy_poll_us{0};
+// The receive-buffer ring each proactor thread shares among its connections
+// (proactor_options::recv_buffer_count and recv_buffer_size): a power of two
+// of buffers, up to 32768, of this many bytes each, allocated per thread at
+// start (4 MiB with the defaults). A connection holds buffers only while its
+// received bytes wait to be parsed; when all are taken, a connection receives
+// into a buffer of its own instead, so none waits for the ring.
+inline constexpr unsigned default_recv_buffers = 1024;
+inline constexpr unsigned default_recv_buffer_bytes = 4096;
+inline constexpr unsigned max_recv_buffers = 32768;
 // Connections across all threads; past it, accepting pauses.
 inline constexpr unsigned default_max_connections = 10000;
 // Access-log bytes buffered per thread before a write is started, and the
@@ -71,6 +80,8 @@ struct server_config {
   bool max_connections_set = false;
   bool defer_accept = default_defer_accept;
   std::chrono::microseconds busy_poll_us = default_busy_poll_us;
+  unsigned recv_buffers = default_recv_buffers;
+  unsigned recv_buffer_bytes = default_recv_buffer_bytes;
   // proactor_options::backend: "io_uring", "epoll", or empty for io_uring
   // where the kernel allows it ($OVERLAP_BACKEND also applies).
   std::string backend;
