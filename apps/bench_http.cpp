@@ -1,6 +1,7 @@
 #include "bench_http.hpp"
 
 #include <llhttp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -45,6 +46,10 @@ class http_connection final : public stream_handler {
   static int on_body(llhttp_t* parser, const char* at, std::size_t length);
   static int on_message_complete(llhttp_t* parser);
   void send_request();
+  // After a completion: true if it needs no handling (the run is over or this
+  // connection failed), or was the last operation of a connection being
+  // replaced, which replace() then reconnects.
+  bool settled();
   // The connection ended after its last response: start a new one once no
   // operation of the old one is still to complete.
   void replace();
@@ -70,7 +75,9 @@ class http_run final : public timer_handler {
         end_timer_(p),
         progress_(p, c.progress && !c.json, [this](double t) { print_progress(t); }),
         endpoint_(ep) {
-    request = "GET " + c.path + " HTTP/1.1\r\nHost: " + c.host + ":" + std::to_string(c.port) +
+    // An IPv6 literal goes in brackets in Host (RFC 9110 §7.2, RFC 3986 §3.2.2).
+    const std::string host = ep.family() == AF_INET6 ? "[" + c.host + "]" : c.host;
+    request = "GET " + c.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(c.port) +
               "\r\n" + (c.close ? "Connection: close\r\n" : "") + "\r\n";
     llhttp_settings_init(&settings);
     for (unsigned i = 0; i < c.connections; ++i) {
@@ -206,13 +213,16 @@ void http_connection::send_request() {
   stream_.async_write(std::span<const char>(run_.request), *this);
 }
 
+bool http_connection::settled() {
+  if (run_.stopping() || failed_) return true;
+  if (!replacing_) return false;
+  replace();
+  return true;
+}
+
 void http_connection::on_write_complete(std::error_code ec, std::size_t) {
   writing_ = false;
-  if (run_.stopping() || failed_) return;
-  if (replacing_) {
-    replace();
-    return;
-  }
+  if (settled()) return;
   if (ec) fail("write", ec);
 }
 
@@ -231,11 +241,7 @@ int http_connection::on_message_complete(llhttp_t* parser) {
 
 void http_connection::on_read_complete(std::error_code ec, std::size_t) {
   reading_ = false;
-  if (run_.stopping() || failed_) return;
-  if (replacing_) {
-    replace();
-    return;
-  }
+  if (settled()) return;
   if (ec == errc::eof) {
     if (awaiting_response_) {
       fail("read", std::make_error_code(std::errc::connection_aborted));  // closed mid-response
@@ -260,7 +266,6 @@ void http_connection::on_read_complete(std::error_code ec, std::size_t) {
     }
     llhttp_resume(&parser_);
     if (run_.config.close || llhttp_should_keep_alive(&parser_) == 0) {
-      replacing_ = true;
       replace();
       return;
     }

@@ -336,8 +336,9 @@ def cmd_report(path):
                       "still in flight when the run ended. ")
     else:
         bytes_note = (f"The load generator is {load_name}, not wrk: a supplementary run; "
-                      "issue #3's targets are judged with wrk. MiB/s counts the bodies of "
-                      "completed responses. ")
+                      "issue #3's targets are judged with wrk. MiB/s counts response body "
+                      "bytes as they arrived, including responses still in flight when the "
+                      "run ended. ")
     out = ["### HTTP results", ""]
     out += meta_table(meta, (("date (UTC)", "date"), ("commit", "commit"),
                              ("kernel", "kernel"), ("CPU", "cpu"),

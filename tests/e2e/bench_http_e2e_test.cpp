@@ -108,6 +108,35 @@ TEST_F(e2e_bench_http, closed_port_fails_at_once_with_a_message) {
   EXPECT_EQ(json_number(r.json, "errors"), 3u) << r.json;
 }
 
+// Over IPv6 the Host header needs the address in brackets; without them the
+// server answers 400 and the run fails.
+TEST_F(e2e_bench_http, ipv6_host_is_sent_in_brackets) {
+  {
+    const int probe = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    const bool ok = probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (probe >= 0) ::close(probe);
+    if (!ok) GTEST_SKIP() << "no IPv6 loopback";
+  }
+  std::vector<std::string> argv{overlap_binary, "serve", docroot_.path().string(), "--bind", "::1",
+                                "--port",       "0",     "--access-log",           "off"};
+  if (const std::string model = serve_model(); !model.empty()) {
+    argv.insert(argv.end(), {"--model", model});
+  }
+  child_process server(argv);
+  constexpr std::string_view marker = "listening on [::1]:";
+  ASSERT_TRUE(server.wait_for_stderr(marker, startup_timeout)) << server.stderr_text();
+  const std::string text = server.stderr_text();
+  const auto port =
+      static_cast<std::uint16_t>(std::stoul(text.substr(text.find(marker) + marker.size())));
+  const auto r = run_bench(port, {"--host", "::1", "--connections", "2", "--path", "/file.bin"});
+  ASSERT_TRUE(r.exit.clean_exit(0)) << r.exit.describe() << "\n" << r.stderr_text << r.json;
+  EXPECT_EQ(json_number(r.json, "non_2xx"), 0u) << r.json;
+  EXPECT_GT(json_number(r.json, "responses").value_or(0), 0u) << r.json;
+}
+
 TEST(e2e_bench_http_flags, bad_flags_are_rejected_with_a_message) {
   const std::vector<std::vector<std::string>> cases = {
       {"bench", "http", "--connections", "0"},
