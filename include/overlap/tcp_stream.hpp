@@ -3,7 +3,8 @@
 // Contract for every async_* function:
 //  - the handler runs exactly once (from the proactor's loop, never inside the
 //    initiating call) with (std::error_code, std::size_t bytes);
-//  - buffers belong to the caller and must stay valid until the handler runs;
+//  - buffers belong to the caller and must stay valid until the handler runs
+//    (or, if it never runs, until the proactor is destroyed);
 //  - errors: errc::eof (peer closed, reads only), errc::operation_aborted
 //    (cancel(), close(), op_options::cancel), errc::timed_out
 //    (op_options::timeout), or a system error such as connection_reset.

@@ -166,6 +166,27 @@ TEST(lifetime, a_stream_destroyed_with_a_read_in_flight_aborts_the_read) {
   EXPECT_EQ(got, overlap::errc::operation_aborted);
 }
 
+// The io_uring backend hands an operation to the kernel when the loop next
+// enters it. A proactor destroyed before then must not start the operation:
+// its handler will never run, so its owner may already have freed the buffer
+// (a load generator sent freed heap memory this way).
+TEST(lifetime, destroying_a_proactor_never_starts_an_operation_it_had_not_submitted) {
+  const std::string message = "never sent";
+  overlap_test::unique_fd peer;
+  {
+    overlap::proactor p;
+    if (!overlap_test::uses_io_uring(p)) {
+      GTEST_SKIP() << "the epoll emulation starts a write in the initiating call";
+    }
+    auto [s, pr] = overlap_test::stream_with_peer(p);
+    peer = std::move(pr);
+    int calls = 0;
+    s.async_write(message, [&](std::error_code, std::size_t) { ++calls; });
+    EXPECT_EQ(calls, 0);
+  }  // the stream (its close is queued), then the proactor
+  EXPECT_EQ(overlap_test::read_to_eof_blocking(peer.get()), "");
+}
+
 TEST(lifetime, many_proactors_in_sequence_release_their_rings_and_descriptors) {
   const int fds_before = overlap_test::open_fd_count();
   for (int i = 0; i < 50; ++i) {

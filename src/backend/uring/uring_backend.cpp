@@ -145,6 +145,7 @@ void uring_backend::shutdown() noexcept {
     reg.flags = IORING_ASYNC_CANCEL_ANY;
     reg.fd = -1;
     reg.timeout.tv_sec = 1;
+    discard_unsubmitted();
     (void)io_uring_submit(&ring_);
     (void)io_uring_register_sync_cancel(&ring_, &reg);
     // With DEFER_TASKRUN a cancelled request is only finished (and drops its
@@ -169,6 +170,35 @@ void uring_backend::shutdown() noexcept {
   buffers_.reset();
   if (wake_fd_ >= 0) ::close(std::exchange(wake_fd_, -1));
   if (poll_fd_ >= 0) ::close(std::exchange(poll_fd_, -1));
+}
+
+// Operations queued since the last submission have not reached the kernel.
+// Their handlers will never run now, and the memory they name (a caller's
+// buffer, a path) may already be freed: callers destroy their objects before
+// the proactor. The final submission must not start them, so each becomes a
+// no-op. Closes, file-table updates and cancellations stay: they release
+// descriptors and stop what the kernel already has.
+void uring_backend::discard_unsubmitted() noexcept {
+  io_uring_sq& sq = ring_.sq;
+  // From the kernel's head, not the last flush: a submission that failed
+  // leaves flushed entries the kernel has not consumed yet.
+  for (unsigned i = io_uring_smp_load_acquire(sq.khead); i != sq.sqe_tail; ++i) {
+    io_uring_sqe* sqe = &sq.sqes[i & sq.ring_mask];
+    switch (sqe->opcode) {
+      case IORING_OP_CLOSE:
+      case IORING_OP_FILES_UPDATE:
+      case IORING_OP_ASYNC_CANCEL:
+      case IORING_OP_TIMEOUT_REMOVE:
+        continue;
+      default:
+        break;
+    }
+    const std::uint8_t links = sqe->flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK);
+    const std::uint64_t user_data = sqe->user_data;
+    io_uring_prep_nop(sqe);
+    sqe->flags = links;  // a chain stays a chain, so what follows still waits for it
+    sqe->user_data = user_data;
+  }
 }
 
 // --- submission ---------------------------------------------------------

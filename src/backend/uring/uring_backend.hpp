@@ -47,6 +47,7 @@ class uring_backend final : public backend {
   };
 
   io_uring_sqe* get_sqe(unsigned needed = 1);
+  void discard_unsubmitted() noexcept;
   void submit_op(io_op& op);
   void post(io_op& op, int res) noexcept;
   void complete(io_op& op, std::error_code ec, std::size_t n);
