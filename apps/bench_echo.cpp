@@ -208,6 +208,7 @@ void bench_connection::flush() {
 }
 
 void bench_connection::on_connect_complete(std::error_code ec) {
+  if (run_.stopping()) return;
   if (ec) {
     failed_ = true;
     run_.on_error("connect", ec);
@@ -229,8 +230,9 @@ void bench_connection::on_write_complete(std::error_code ec, std::size_t) {
 }
 
 void bench_connection::on_read_complete(std::error_code ec, std::size_t) {
+  if (run_.stopping()) return;
   if (ec) {
-    if (!run_.stopping()) run_.on_error("read", ec);
+    run_.on_error("read", ec);
     failed_ = true;
     return;
   }
@@ -301,6 +303,10 @@ int run_bench_echo(const bench_echo_config& config) {
     proactor p(options);
     bench_run run(config, p, *ep);
     run.start();
+    p.run();
+    // The run closed its connections; let their operations complete before
+    // the buffers they send from go away with the run.
+    p.restart();
     p.run();
     print_report(run, config);
     return run.errors == 0 && run.messages > 0 ? 0 : 1;
