@@ -65,7 +65,14 @@ void server_shard::arm_accept() {
   // timer a second time while it runs.
   if (accepting_ || backing_off_ || shutting_down_ || sessions_.size() >= max_connections_) return;
   accepting_ = true;
-  acceptor_.async_accept_multishot(*this);
+  // A multishot accept takes every connection waiting in the backlog in one
+  // go, overshooting the limit by whatever burst arrives. Near the limit,
+  // accept one at a time, so clients past it wait in the backlog.
+  if (max_connections_ - sessions_.size() > multishot_accept_headroom) {
+    acceptor_.async_accept_multishot(*this);
+  } else {
+    acceptor_.async_accept(*this);
+  }
 }
 
 void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool more) {
@@ -80,6 +87,14 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     backing_off_ = true;
     accept_backoff_.async_wait(accept_backoff_ms, backoff_handler_);
     return;
+  }
+  if (sessions_.size() >= max_connections_) {
+    // Taken by a multishot accept's burst past the limit. Keeping it could
+    // use up the descriptors the open-file cache needs (every request would
+    // then fail); closing it is what the limit means.
+    // The accept was cancelled when the limit was reached.
+    ++counters_.connections_over_limit;
+    return;  // `peer` closes here
   }
   ++counters_.connections_accepted;
   sessions_.emplace_front(*this, std::move(peer));

@@ -81,6 +81,9 @@ class server_shard final : public accept_handler, public timer_handler {
   std::size_t max_connections_;
   shard_counters counters_;
   std::function<void()> shutdown_hook_;
+  // Free connection slots below which accepting goes one connection at a time.
+  static constexpr std::size_t multishot_accept_headroom = 64;
+
   unsigned log_generation_ = 0;
   bool accepting_ = false;
   bool backing_off_ = false;  // accept_backoff_ is running: it re-arms the accept

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "server_process.hpp"
 
 namespace overlap::e2e {
@@ -24,6 +26,56 @@ constexpr const char* prlimit_path = "/usr/bin/prlimit";
 std::vector<std::string> with_fd_limit(unsigned n) {
   const std::string limit = std::to_string(n);
   return {prlimit_path, "--nofile=" + limit + ":" + limit, "--"};
+}
+
+// Number of `clients` with a response (or an end) ready to read now.
+int readable_count(std::vector<http_client>& clients, std::chrono::milliseconds wait) {
+  std::vector<pollfd> fds;
+  fds.reserve(clients.size());
+  for (auto& c : clients) fds.push_back(pollfd{c.fd(), POLLIN, 0});
+  if (::poll(fds.data(), fds.size(), static_cast<int>(wait.count())) < 0) return -1;
+  return static_cast<int>(
+      std::count_if(fds.begin(), fds.end(), [](const pollfd& p) { return p.revents != 0; }));
+}
+
+struct answers {
+  int answered = 0;
+  int before_any_close = -1;  // answered when the first answer was read
+};
+
+// Reads each client's response as it comes and closes that client, which
+// makes room for the next, until every client is answered or 30 s pass.
+// Every response must be a 200 carrying `content`.
+answers answer_all(std::vector<http_client>& pending, const std::string& content,
+                   server_process& server) {
+  answers a;
+  const auto give_up = clock_type::now() + 30s;
+  while (!pending.empty() && clock_type::now() < give_up) {
+    std::vector<pollfd> fds;
+    fds.reserve(pending.size());
+    for (auto& c : pending) fds.push_back(pollfd{c.fd(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) {
+      ADD_FAILURE() << "poll failed";
+      break;
+    }
+    if (a.before_any_close < 0) {
+      a.before_any_close = static_cast<int>(
+          std::count_if(fds.begin(), fds.end(), [](const pollfd& p) { return p.revents != 0; }));
+    }
+    for (std::size_t i = fds.size(); i-- > 0;) {
+      if (fds[i].revents == 0) continue;
+      try {
+        const auto r = pending[i].read_response();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_TRUE(same_bytes(r.body, content));
+        ++a.answered;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what() << "\nserver stderr:\n" << server.process().stderr_text();
+      }
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));  // closes it
+    }
+  }
+  return a;
 }
 
 // Opens `n` connections that each get an answer, then checks that one more
@@ -77,6 +129,65 @@ TEST(e2e_limits, default_connection_limit_follows_the_descriptor_limit) {
   expect_connection_limit(server.port(), 40, content);
 }
 
+// Clients that arrive together are not all accepted at once: past the limit
+// they wait in the backlog, whatever the accept batches.
+TEST(e2e_limits, a_burst_of_clients_is_accepted_only_up_to_max_connections) {
+  constexpr int limit = 3;
+  constexpr int clients = 12;
+  temp_dir docroot;
+  const std::string content = random_bytes(512, 64);
+  write_file(docroot / "file.bin", content);
+  server_process server(docroot.path(),
+                        {.threads = 1, .extra = {"--max-connections", std::to_string(limit)}});
+  const std::string request = make_request("GET", "/file.bin");
+  std::vector<http_client> pending;
+  pending.reserve(clients);
+  for (int i = 0; i < clients; ++i) {
+    pending.emplace_back(server.port());
+    ASSERT_TRUE(pending.back().send(request)) << "client " << i;
+  }
+  // The first `limit` are answered; no other is while they stay open.
+  int ready = 0;
+  for (const auto give_up = clock_type::now() + receive_timeout;
+       ready < limit && clock_type::now() < give_up;) {
+    ready = readable_count(pending, 100ms);
+  }
+  ASSERT_EQ(ready, limit);
+  EXPECT_EQ(readable_count(pending, 500ms), limit) << "answered past the limit of " << limit;
+  // Closing answered clients lets the rest in, each answered in full.
+  EXPECT_EQ(answer_all(pending, content, server).answered, clients);
+}
+
+// A burst larger than the connections the descriptor limit leaves room for
+// must not take the descriptors files need: before the limit was enforced
+// per connection, the server accepted until EMFILE and answered every
+// request for a file not yet open with 500.
+TEST(e2e_limits, a_burst_past_the_descriptor_budget_leaves_room_to_open_files) {
+  if (::access(prlimit_path, X_OK) != 0) GTEST_SKIP() << prlimit_path << " is not available";
+  constexpr int clients = 100;
+  if (raise_fd_limit(2 * clients + 256) < 2 * clients + 64) {
+    GTEST_SKIP() << "RLIMIT_NOFILE cannot be raised enough for the clients";
+  }
+  temp_dir docroot;
+  const std::string content = random_bytes(1024, 65);
+  write_file(docroot / "file.bin", content);
+  // 80 descriptors: room for 40 connections (as above).
+  server_process server(
+      docroot.path(),
+      {.launcher = with_fd_limit(80), .threads = 1, .extra = {"--open-file-cache", "8"}});
+  const std::string request = make_request("GET", "/file.bin");  // not opened yet
+  std::vector<http_client> pending;
+  pending.reserve(clients);
+  for (int i = 0; i < clients; ++i) {
+    pending.emplace_back(server.port());
+    ASSERT_TRUE(pending.back().send(request)) << "client " << i;
+  }
+  const answers a = answer_all(pending, content, server);
+  EXPECT_EQ(a.answered, clients) << pending.size() << " clients never answered";
+  EXPECT_EQ(server.process().stderr_text().find("Too many open files"), std::string::npos)
+      << server.process().stderr_text();
+}
+
 TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
 #if defined(__SANITIZE_ADDRESS__)
   // This preset's server also runs UBSan, whose vptr check probes memory
@@ -122,39 +233,13 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
       << "stderr:\n"
       << server.process().stderr_text();
 
-  // Read answers as they come, closing each answered client to make room,
-  // until every client has its response (bounded).
-  int answered = 0;
-  int answered_before_any_close = -1;
-  const auto give_up = clock_type::now() + 30s;
-  while (!pending.empty() && clock_type::now() < give_up) {
-    std::vector<pollfd> fds;
-    fds.reserve(pending.size());
-    for (auto& c : pending) fds.push_back(pollfd{c.fd(), POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) FAIL() << "poll failed";
-    if (answered_before_any_close < 0) {
-      // First pass: who was answered with no client closed yet.
-      answered_before_any_close = static_cast<int>(
-          std::count_if(fds.begin(), fds.end(), [](const pollfd& p) { return p.revents != 0; }));
-    }
-    for (std::size_t i = fds.size(); i-- > 0;) {
-      if (fds[i].revents == 0) continue;
-      try {
-        const auto r = pending[i].read_response();
-        EXPECT_EQ(r.status, 200);
-        EXPECT_TRUE(same_bytes(r.body, content));
-        ++answered;
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what() << "\nserver stderr:\n" << server.process().stderr_text();
-      }
-      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));  // closes it
-    }
-  }
-  EXPECT_EQ(answered, clients) << pending.size() << " clients never answered";
+  // Read answers as they come, closing each answered client to make room.
+  const answers a = answer_all(pending, content, server);
+  EXPECT_EQ(a.answered, clients) << pending.size() << " clients never answered";
   // The connections the server had room for were served while it was out of
   // descriptors, and not all of them could be.
-  EXPECT_GT(answered_before_any_close, 0);
-  EXPECT_LT(answered_before_any_close, clients);
+  EXPECT_GT(a.before_any_close, 0);
+  EXPECT_LT(a.before_any_close, clients);
 
   // Still healthy afterwards.
   http_client fresh(server.port());
