@@ -89,10 +89,10 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     return;
   }
   if (sessions_.size() >= max_connections_) {
-    // Taken by a multishot accept's burst past the limit. Keeping it could
-    // use up the descriptors the open-file cache needs (every request would
-    // then fail); closing it is what the limit means.
-    // The accept was cancelled when the limit was reached.
+    // Taken by a multishot accept's burst past the limit, before the
+    // cancellation issued at the limit took effect. Keeping it could use up
+    // the descriptors the open-file cache needs (every request would then
+    // fail); closing it is what the limit means.
     ++counters_.connections_over_limit;
     return;  // `peer` closes here
   }
