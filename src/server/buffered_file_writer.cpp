@@ -14,10 +14,15 @@ buffered_file_writer::buffered_file_writer(proactor& p, std::string target, cons
       what_(what),
       flush_bytes_(flush_bytes),
       max_bytes_(max_bytes),
-      file_(p) {
+      file_(p),
+      flight_(std::make_shared<flight>(flight{std::string(), this})) {
   pending_.reserve(flush_bytes * 2);
-  writing_buf_.reserve(flush_bytes * 2);
+  flight_->bytes.reserve(flush_bytes * 2);
   open_target();
+}
+
+buffered_file_writer::~buffered_file_writer() {
+  flight_->owner = nullptr;
 }
 
 void buffered_file_writer::open_target() {
@@ -43,15 +48,17 @@ void buffered_file_writer::flush() {
     }
   }
   if (pending_.empty()) return;
-  writing_buf_.swap(pending_);
+  flight_->bytes.swap(pending_);
   pending_.clear();
   writing_ = true;
-  file_.async_write(writing_buf_, [this](std::error_code ec, std::size_t) { on_written(ec); });
+  file_.async_write(flight_->bytes, [f = flight_](std::error_code ec, std::size_t) {
+    if (f->owner != nullptr) f->owner->on_written(ec);
+  });
 }
 
 void buffered_file_writer::on_written(std::error_code ec) {
   writing_ = false;
-  writing_buf_.clear();
+  flight_->bytes.clear();
   if (ec && ec != std::errc::operation_canceled) {
     std::fprintf(stderr, "overlap serve: %s write failed: %s\n", what_, ec.message().c_str());
   }

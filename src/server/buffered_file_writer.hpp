@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "overlap/file.hpp"
@@ -22,6 +23,7 @@ class buffered_file_writer {
                        std::size_t max_bytes);
   buffered_file_writer(const buffered_file_writer&) = delete;
   buffered_file_writer& operator=(const buffered_file_writer&) = delete;
+  ~buffered_file_writer();
 
   // Where to append; check has_room() first.
   std::string& buffer() noexcept { return pending_; }
@@ -44,8 +46,17 @@ class buffered_file_writer {
   std::size_t flush_bytes_;
   std::size_t max_bytes_;
   file file_;
+  // The bytes a write is in flight from, shared with that write's
+  // completion: a writer destroyed while the kernel (or a pool thread) still
+  // copies from them, as on a forced stop, leaves them to the operation,
+  // which the proactor destroys only once the kernel is done with it.
+  struct flight {
+    std::string bytes;
+    buffered_file_writer* owner;  // null once the writer is gone
+  };
+
   std::string pending_;  // not yet handed to a write
-  std::string writing_buf_;
+  std::shared_ptr<flight> flight_;
   bool writing_ = false;
   bool reopen_requested_ = false;
 };
