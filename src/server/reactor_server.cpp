@@ -34,6 +34,7 @@ constexpr int accepts_per_wakeup = 64;
 struct stop_flags {
   std::atomic<bool> stop{false};   // graceful: finish in-flight responses
   std::atomic<bool> abort{false};  // now
+  std::atomic<std::size_t> loops_running{0};
 };
 
 class reactor_loop {
@@ -125,7 +126,13 @@ class reactor_loop {
 void reactor_loop::run() {
   epoll_event events[max_events];
   auto next_tick = now_;
-  while (!(shutting_down_ && conns_.empty()) && !flags_.abort.load(std::memory_order_acquire)) {
+  // The loop that reads the signals keeps running until the others are done,
+  // so that a second signal still stops those draining their connections.
+  const auto done = [this] {
+    return shutting_down_ && conns_.empty() &&
+           (signal_fd_ < 0 || flags_.loops_running.load(std::memory_order_acquire) == 1);
+  };
+  while (!done() && !flags_.abort.load(std::memory_order_acquire)) {
     const int n = ::epoll_wait(epoll_fd_, events, max_events,
                                static_cast<int>(housekeeping_period_ms.count()));
     if (n < 0 && errno != EINTR)
@@ -338,10 +345,15 @@ void reactor_loop::begin_shutdown() {
 void run_reactor_server(const server_config& config, const std::vector<int>& listen_fds,
                         unsigned max_connections) {
   stop_flags flags;
+  flags.loops_running = listen_fds.size();
   const std::size_t per_thread = (max_connections + listen_fds.size() - 1) / listen_fds.size();
   run_on_threads(
       listen_fds.size(),
       [&](std::size_t index) {
+        struct leaving {
+          stop_flags& f;
+          ~leaving() { f.loops_running.fetch_sub(1, std::memory_order_acq_rel); }
+        } count_down{flags};
         reactor_loop loop(config, listen_fds[index], per_thread, flags, index == 0);
         loop.run();
       },

@@ -25,8 +25,10 @@
 namespace overlap::server {
 namespace {
 
-// Turns signals into shard flags: TERM/INT start a graceful shutdown (a second
-// one stops at once), HUP asks every shard to reopen its access log.
+// Turns signals into shard flags: TERM/INT start a graceful shutdown, a
+// second one cuts the responses still in flight (each shard stops once the
+// kernel has let go of their buffers), a third stops at once; HUP asks every
+// shard to reopen its access log.
 class signal_watch final {
  public:
   signal_watch(proactor& p, shard_signals& flags, thread_group& group)
@@ -41,9 +43,12 @@ class signal_watch final {
       if (signo == SIGHUP) {
         flags_.log_generation.fetch_add(1, std::memory_order_release);
       } else if (flags_.stop.exchange(true, std::memory_order_acq_rel)) {
-        std::fprintf(stderr, "overlap serve: second signal, stopping now\n");
-        group_.stop_all();
-        return;
+        if (flags_.cut.exchange(true, std::memory_order_acq_rel)) {
+          std::fprintf(stderr, "overlap serve: third signal, stopping at once\n");
+          group_.stop_all();
+          return;
+        }
+        std::fprintf(stderr, "overlap serve: second signal, cutting in-flight responses\n");
       } else {
         std::fprintf(stderr, "overlap serve: shutting down (finishing in-flight responses)\n");
       }
@@ -148,6 +153,14 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
     }
     shard.start();
     p.run();
+    if (index == 0) {
+      // This shard reads the signals: it goes on doing so while the others
+      // drain their connections, so that a second signal can still cut them.
+      while (group.running() > 1 && !group.stopping()) {
+        p.restart();
+        p.run_for(housekeeping_period_ms);
+      }
+    }
   });
 }
 

@@ -126,6 +126,15 @@ void server_shard::housekeeping() {
   refresh_clock();
   const auto now = loop_now();
   if (signals_.stop.load(std::memory_order_acquire) && !shutting_down_) begin_shutdown();
+  if (signals_.cut.load(std::memory_order_acquire) && shutting_down_ && !cutting_) {
+    // A second signal ends the grace period now: the connections are
+    // aborted below, and the loop stops once the kernel has handed back
+    // every operation on their buffers (it may still be copying from them),
+    // or after cut_stop_bound_ms if it holds on to one.
+    cutting_ = true;
+    shutdown_deadline_ = now;
+    hard_stop_at_ = now + cut_stop_bound_ms;
+  }
   if (const unsigned g = signals_.log_generation.load(std::memory_order_acquire);
       g != log_generation_) {
     log_generation_ = g;
@@ -143,6 +152,10 @@ void server_shard::housekeeping() {
   }
   if (log_) log_->flush();
   if (trace_) trace_->flush();
+  if (cutting_ && now >= hard_stop_at_) {
+    proactor_.stop();
+    return;
+  }
   finish_if_drained();
 }
 

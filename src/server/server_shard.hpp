@@ -27,6 +27,7 @@ namespace overlap::server {
 // Flags set by the signal-handling shard, read by every shard's housekeeping.
 struct shard_signals {
   std::atomic<bool> stop{false};
+  std::atomic<bool> cut{false};  // a second signal: end the grace period now
   std::atomic<unsigned> log_generation{0};
 };
 
@@ -89,6 +90,8 @@ class server_shard final : public accept_handler, public timer_handler {
   bool backing_off_ = false;  // accept_backoff_ is running: it re-arms the accept
   bool shutting_down_ = false;
   http_session::clock::time_point shutdown_deadline_{};
+  bool cutting_ = false;
+  http_session::clock::time_point hard_stop_at_{};
 
   struct backoff_handler final : timer_handler {
     explicit backoff_handler(server_shard& s) : shard(s) {}

@@ -45,6 +45,16 @@ void thread_group::stop_all() noexcept {
   for (proactor* p : proactors_) p->stop();
 }
 
+std::size_t thread_group::running() noexcept {
+  std::lock_guard lock(mutex_);
+  return proactors_.size();
+}
+
+bool thread_group::stopping() noexcept {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void thread_group::join() noexcept {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();

@@ -34,6 +34,9 @@ class thread_group {
   // exception is rethrown.
   void run(const shard_body& body);
   void stop_all() noexcept;
+  // Shards whose body has not returned yet, and whether stop_all() was called.
+  std::size_t running() noexcept;
+  bool stopping() noexcept;
 
  private:
   void run_shard(unsigned index, const shard_body& body);

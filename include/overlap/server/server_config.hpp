@@ -51,6 +51,9 @@ inline constexpr std::size_t access_log_flush_bytes = 32 * 1024;
 inline constexpr std::size_t access_log_max_buffer_bytes = 4 * 1024 * 1024;
 // Period of the per-thread housekeeping tick (timeouts, log flush, signals).
 inline constexpr std::chrono::milliseconds housekeeping_period_ms = 250ms;
+// After a second SIGTERM/SIGINT, the longest a thread waits for the kernel to
+// hand back the operations of the connections it aborted before it stops.
+inline constexpr std::chrono::milliseconds cut_stop_bound_ms = 2000ms;
 // Pause before accepting again after EMFILE/ENFILE.
 inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
 
