@@ -156,6 +156,9 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
     if (index == 0) {
       // This shard reads the signals: it goes on doing so while the others
       // drain their connections, so that a second signal can still cut them.
+      // The guard keeps each run_for waiting its period even if no operation
+      // is left, rather than returning at once.
+      const proactor::work_guard waiting(p);
       while (group.running() > 1 && !group.stopping()) {
         p.restart();
         p.run_for(housekeeping_period_ms);

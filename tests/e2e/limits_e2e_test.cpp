@@ -38,6 +38,16 @@ int readable_count(std::vector<http_client>& clients, std::chrono::milliseconds 
       std::count_if(fds.begin(), fds.end(), [](const pollfd& p) { return p.revents != 0; }));
 }
 
+// `n` clients connect together, each sending `request`.
+void connect_and_send(std::uint16_t port, int n, const std::string& request,
+                      std::vector<http_client>& out) {
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    out.emplace_back(port);
+    ASSERT_TRUE(out.back().send(request)) << "client " << i;
+  }
+}
+
 struct answers {
   int answered = 0;
   int before_any_close = -1;  // answered when the first answer was read
@@ -141,11 +151,7 @@ TEST(e2e_limits, a_burst_of_clients_is_accepted_only_up_to_max_connections) {
                         {.threads = 1, .extra = {"--max-connections", std::to_string(limit)}});
   const std::string request = make_request("GET", "/file.bin");
   std::vector<http_client> pending;
-  pending.reserve(clients);
-  for (int i = 0; i < clients; ++i) {
-    pending.emplace_back(server.port());
-    ASSERT_TRUE(pending.back().send(request)) << "client " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(connect_and_send(server.port(), clients, request, pending));
   // The first `limit` are answered; no other is while they stay open.
   int ready = 0;
   for (const auto give_up = clock_type::now() + receive_timeout;
@@ -177,11 +183,7 @@ TEST(e2e_limits, a_burst_past_the_descriptor_budget_leaves_room_to_open_files) {
       {.launcher = with_fd_limit(80), .threads = 1, .extra = {"--open-file-cache", "8"}});
   const std::string request = make_request("GET", "/file.bin");  // not opened yet
   std::vector<http_client> pending;
-  pending.reserve(clients);
-  for (int i = 0; i < clients; ++i) {
-    pending.emplace_back(server.port());
-    ASSERT_TRUE(pending.back().send(request)) << "client " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(connect_and_send(server.port(), clients, request, pending));
   const answers a = answer_all(pending, content, server);
   EXPECT_EQ(a.answered, clients) << pending.size() << " clients never answered";
   EXPECT_EQ(server.process().stderr_text().find("Too many open files"), std::string::npos)
@@ -222,11 +224,7 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
   }
 
   std::vector<http_client> pending;
-  pending.reserve(clients);
-  for (int i = 0; i < clients; ++i) {
-    pending.emplace_back(server.port());
-    ASSERT_TRUE(pending.back().send(request)) << "client " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(connect_and_send(server.port(), clients, request, pending));
   // More clients than the server has descriptors for: it must hit EMFILE,
   // say so, and keep going.
   ASSERT_TRUE(server.process().wait_for_stderr("Too many open files", receive_timeout))
