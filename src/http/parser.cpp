@@ -7,6 +7,7 @@
 #include <llhttp.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace overlap::http {
 namespace {
@@ -300,12 +301,18 @@ void request_parser::sniff_method(std::span<const char> bytes) noexcept {
 void request_parser::scan_for_obs_fold(std::span<const char> head_bytes) noexcept {
   // RFC 9112 §5.2: a line starting with SP/HTAB inside the head is obs-fold,
   // which a server must reject with 400. llhttp 8 silently accepts it.
-  for (char c : head_bytes) {
-    if (previous_head_byte_ == '\n' && (c == ' ' || c == '\t')) {
-      obs_fold_ = true;
-    }
-    previous_head_byte_ = c;
+  // memchr finds the line ends; only the byte after each one is looked at.
+  if (head_bytes.empty()) return;
+  const char* p = head_bytes.data();
+  const char* const end = p + head_bytes.size();
+  const auto starts_fold = [](char c) { return c == ' ' || c == '\t'; };
+  if (previous_head_byte_ == '\n' && starts_fold(*p)) obs_fold_ = true;
+  while (const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
+    p = static_cast<const char*>(nl) + 1;
+    if (p == end) break;
+    if (starts_fold(*p)) obs_fold_ = true;
   }
+  previous_head_byte_ = end[-1];
 }
 
 parse_event request_parser::fail(http_status s, const char* reason) noexcept {
