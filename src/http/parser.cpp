@@ -59,6 +59,34 @@ bool is_valid_host(std::string_view h) noexcept {
   return true;
 }
 
+// What a request's Transfer-Encoding list (repeated fields joined by commas)
+// says about its framing, RFC 9112 §6.1 and §6.3.
+enum class transfer_codings { chunked, not_final_chunked, unknown_coding };
+
+transfer_codings classify_transfer_codings(std::string_view list) noexcept {
+  std::size_t chunked = 0;
+  bool other = false;
+  bool last_is_chunked = false;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const std::string_view item = text::trim_ows(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (item.empty()) continue;  // empty list elements do not count (RFC 9110 §5.6.1)
+    last_is_chunked = text::iequals(item, "chunked");
+    if (last_is_chunked) {
+      ++chunked;
+    } else {
+      other = true;
+    }
+  }
+  // Chunked must be applied once and last; otherwise the body's length
+  // cannot be determined (400 and close).
+  if (!last_is_chunked || chunked > 1) return transfer_codings::not_final_chunked;
+  // Any other coding (gzip, or "identity", which is not registered any more)
+  // is one this server does not implement: 501 (§6.1).
+  return other ? transfer_codings::unknown_coding : transfer_codings::chunked;
+}
+
 method_kind kind_of(unsigned llhttp_method) noexcept {
   switch (llhttp_method) {
     case HTTP_GET:
@@ -158,6 +186,12 @@ struct request_parser::callbacks {
         keep_first(s.range_, r.range_count);
       } else if (text::iequals(name, "if-range")) {
         keep_first(s.if_range_, r.if_range_count);
+      } else if (text::iequals(name, "transfer-encoding")) {
+        // A list field: repeated lines combine with commas (RFC 9110 §5.3).
+        if (!s.transfer_encoding_.empty()) {
+          s.transfer_encoding_.push_back(',');
+        }
+        s.value_sink_ = &s.transfer_encoding_;
       } else if (text::iequals(name, "referer")) {
         if (!r.referer) {
           s.value_sink_ = &s.referer_;  // first one is logged
@@ -247,8 +281,9 @@ void request_parser::begin_message() noexcept {
   in_message_ = true;
   request_ = request{};
   target_.clear();
-  for (std::string* s : {&host_, &if_match_, &if_unmodified_since_, &if_none_match_,
-                         &if_modified_since_, &range_, &if_range_, &referer_, &user_agent_}) {
+  for (std::string* s :
+       {&host_, &if_match_, &if_unmodified_since_, &if_none_match_, &if_modified_since_, &range_,
+        &if_range_, &referer_, &user_agent_, &transfer_encoding_}) {
     s->clear();
   }
   version_length_ = 0;
@@ -458,6 +493,19 @@ parse_event request_parser::on_head() noexcept {
     return fail(http_status::bad_request, "invalid Host");
   }
 
+  // llhttp checks chunked-is-final only after this pause, and does not look
+  // at the codings before it; both are decided here, before any body byte.
+  if ((p->flags & F_TRANSFER_ENCODING) != 0) {
+    switch (classify_transfer_codings(transfer_encoding_)) {
+      case transfer_codings::chunked:
+        break;
+      case transfer_codings::not_final_chunked:
+        return fail(http_status::bad_request, "chunked is not the final transfer coding");
+      case transfer_codings::unknown_coding:
+        return fail(http_status::not_implemented, "transfer coding not implemented");
+    }
+  }
+
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
   r.must_close = p->upgrade != 0 || (r.version_minor == 0 && (p->flags & F_TRANSFER_ENCODING) != 0);
   if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > limits_.max_body_discard_bytes) {
@@ -481,12 +529,15 @@ parse_event request_parser::map_llhttp_error(int err) noexcept {
                                           : fail(http_status::bad_request, why);
     case HPE_INVALID_VERSION: {
       // "HTTP/" DIGIT "." DIGIT is well-formed (RFC 9112 §2.3): only its
-      // value is unsupported.
+      // value is unsupported. A 1.0 or 1.1 that llhttp still rejects was
+      // followed by something other than CRLF (a bare CR, say): malformed.
       const bool well_formed =
           version_length_ == 3 && text::is_digit(static_cast<unsigned char>(version_[0])) &&
           version_[1] == '.' && text::is_digit(static_cast<unsigned char>(version_[2]));
-      return well_formed ? fail(http_status::version_not_supported, "unsupported HTTP version")
-                         : fail(http_status::bad_request, why);
+      const bool supported = well_formed && version_[0] == '1' && version_[2] <= '1';
+      return well_formed && !supported
+                 ? fail(http_status::version_not_supported, "unsupported HTTP version")
+                 : fail(http_status::bad_request, why);
     }
     case HPE_PAUSED_H2_UPGRADE:  // the HTTP/2 connection preface
       return fail(http_status::version_not_supported, "HTTP/2 preface");

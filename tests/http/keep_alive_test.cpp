@@ -110,6 +110,20 @@ TEST_F(keep_alive, chunked_body_on_get_is_consumed_without_desync) {
   EXPECT_EQ(r[1].body, "BBBB");
 }
 
+TEST_F(keep_alive, chunked_in_any_case_with_empty_list_elements_frames_the_body) {
+  // Transfer codings are case-insensitive and empty list elements do not
+  // count (RFC 9110 §5.6.1): this is chunked alone, and the next request
+  // starts after its last chunk.
+  harness h(root);
+  const auto r = h.exchange(
+      "GET /a.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , "
+      "Chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n" +
+      get("/b.txt"));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].status, 200u);
+  EXPECT_EQ(r[1].body, "BBBB");
+}
+
 TEST_F(keep_alive, full_queue_stops_consuming_input) {
   auto config = harness::make_config();
   config.max_pipelined_responses = 2;

@@ -80,6 +80,36 @@ TEST_F(malformed_request, transfer_coding_other_than_final_chunked_is_400) {
   expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400);
 }
 
+TEST_F(malformed_request, unknown_transfer_coding_before_chunked_is_501) {
+  // RFC 9112 §6.1: a coding the server does not understand.
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                  501);
+}
+
+TEST_F(malformed_request, identity_on_an_earlier_field_line_is_501) {
+  // "identity" is no longer a registered coding; split over two field lines,
+  // which combine into one list.
+  expect_rejected(
+      "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n",
+      501);
+}
+
+TEST_F(malformed_request, chunked_twice_across_field_lines_is_400) {
+  expect_rejected(
+      "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n",
+      400);
+}
+
+TEST_F(malformed_request, chunked_followed_by_another_field_line_is_400) {
+  // §6.3: chunked must be the final coding of the combined list.
+  expect_rejected(
+      "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+      "gzip\r\n\r\n0\r\n\r\n",
+      400);
+}
+
 TEST_F(malformed_request, obs_fold_is_400) {
   expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n", 400);
 }
@@ -181,6 +211,11 @@ TEST_F(malformed_request, http2_preface_is_505) {
 
 TEST_F(malformed_request, malformed_version_is_400) {
   expect_rejected("GET / HTTP/12.0\r\nHost: a\r\n\r\n", 400);
+}
+
+TEST_F(malformed_request, bare_cr_after_a_supported_version_is_400_not_505) {
+  // The version is fine; the line ending is not (RFC 9112 §2.2).
+  expect_rejected("GET / HTTP/1.1\rHost: a\r\n\r\n", 400);
 }
 
 TEST_F(malformed_request, lowercase_http_name_is_400) {
