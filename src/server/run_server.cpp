@@ -164,6 +164,10 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
         p.run_for(housekeeping_period_ms);
       }
     }
+    // Stopped at once: the connections still have operations in the kernel
+    // on buffers the shard owns, and the access log may hold lines not yet
+    // written. Neither may be dropped by just destroying the shard.
+    if (group.stopping()) shard.stop_now(stop_now_bound_ms);
   });
 }
 

@@ -187,8 +187,32 @@ void server_shard::begin_shutdown() {
   finish_if_drained();
 }
 
+void server_shard::stop_now(std::chrono::milliseconds bound) {
+  const auto until = std::chrono::steady_clock::now() + bound;
+  // Keeps each run_for below waiting out its slice when nothing else is in
+  // flight (a log write still to start on the next flush), not returning at once.
+  const proactor::work_guard waiting(proactor_);
+  proactor_.restart();
+  refresh_clock();
+  if (!shutting_down_) begin_shutdown();
+  shutdown_deadline_ = loop_now();  // a housekeeping tick aborts anything left, too
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto next = std::next(it);  // the session may erase itself
+    it->abort();
+    it = next;
+  }
+  finish_if_drained();
+  for (auto now = std::chrono::steady_clock::now(); !drained_ && now < until;
+       now = std::chrono::steady_clock::now()) {
+    proactor_.restart();
+    proactor_.run_for(
+        std::min<std::chrono::nanoseconds>(until - now, std::chrono::milliseconds(10)));
+    finish_if_drained();
+  }
+}
+
 void server_shard::finish_if_drained() {
-  if (!shutting_down_ || !sessions_.empty()) return;
+  if (drained_ || !shutting_down_ || !sessions_.empty()) return;
   if (log_) {
     log_->flush();
     if (!log_->idle()) return;  // the next tick looks again
@@ -202,6 +226,7 @@ void server_shard::finish_if_drained() {
                    static_cast<unsigned long long>(trace_->dropped_events()));
     }
   }
+  drained_ = true;
   proactor_.stop();
 }
 

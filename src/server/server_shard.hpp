@@ -57,6 +57,11 @@ class server_shard final : public accept_handler, public timer_handler {
   shard_report report(unsigned index) const;
   // Called once when a graceful shutdown begins (the admin listener closes).
   void on_shutdown(std::function<void()> fn) { shutdown_hook_ = std::move(fn); }
+  // A stop at once (a third signal, or another thread failed), called after
+  // the loop has returned: aborts every connection, then runs the loop until
+  // the kernel has handed back their operations, whose buffers this shard
+  // owns, and the access log is written; for at most `bound`.
+  void stop_now(std::chrono::milliseconds bound);
 
  private:
   void arm_accept();
@@ -92,6 +97,7 @@ class server_shard final : public accept_handler, public timer_handler {
   http_session::clock::time_point shutdown_deadline_{};
   bool cutting_ = false;
   http_session::clock::time_point hard_stop_at_{};
+  bool drained_ = false;  // finish_if_drained() found nothing left and stopped the loop
 
   struct backoff_handler final : timer_handler {
     explicit backoff_handler(server_shard& s) : shard(s) {}

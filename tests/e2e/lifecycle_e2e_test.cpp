@@ -148,6 +148,54 @@ TEST(e2e_shutdown, a_second_signal_cuts_in_flight_responses_and_exits_0) {
   }
 }
 
+// A third signal stops at once: the download in flight is cut and the server
+// exits 0, but the requests already answered are still in the access log,
+// which each thread otherwise writes only on its 250 ms housekeeping tick.
+// The second and third signals are different ones sent together, so neither
+// merges with the other and no tick falls between them.
+TEST(e2e_shutdown, a_third_signal_stops_at_once_and_keeps_the_access_log) {
+  if (const std::string model = serve_model(); !model.empty() && model != "proactor") {
+    GTEST_SKIP() << "the " << model << " model stops at the second signal and keeps no access log";
+  }
+  temp_dir docroot, logs;
+  const std::string content = random_bytes(16u << 20, 63);
+  write_file(docroot / "big.bin", content);
+  const auto log_path = logs / "access.log";
+  server_process server(
+      docroot.path(),
+      {.access_log = log_path.string(), .threads = 4, .extra = {"--shutdown-grace", "60"}});
+  constexpr int answered = 8;
+  for (int i = 0; i < answered; ++i) {
+    http_client c(server.port());
+    ASSERT_TRUE(c.send(make_request("HEAD", "/big.bin", "Connection: close\r\n")));
+    ASSERT_EQ(c.read_response(/*head_only=*/true).status, 200);
+  }
+  http_client download(server.port(), /*receive_buffer=*/16 * 1024);
+  ASSERT_TRUE(download.send(make_request("GET", "/big.bin")));
+  while (download.buffer().size() < 64 * 1024) ASSERT_GT(download.read_some(16 * 1024), 0);
+
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+  ASSERT_TRUE(server.process().wait_for_stderr("shutting down", receive_timeout))
+      << server.process().stderr_text();
+  ASSERT_TRUE(server.process().signal(SIGINT));
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+  const exit_result exit = server.process().wait(exit_timeout);
+  EXPECT_TRUE(exit.clean_exit(0)) << exit.describe();
+  EXPECT_NE(server.process().stderr_text().find("third signal"), std::string::npos)
+      << server.process().stderr_text();
+
+  set_timeout(download.fd(), SO_RCVTIMEO, receive_timeout);
+  EXPECT_NE(download.read_until_end(), read_end::timed_out);
+  EXPECT_LT(download.buffer().size(), content.size());
+
+  static const std::regex head_line(
+      R"re(^127\.0\.0\.1 - - \[[^\]]+\] "HEAD /big\.bin HTTP/1\.1" 200 - "-" "-"$)re");
+  std::istringstream in(read_file(log_path));
+  int heads = 0;
+  for (std::string l; std::getline(in, l);) heads += std::regex_match(l, head_line) ? 1 : 0;
+  EXPECT_EQ(heads, answered) << read_file(log_path);
+}
+
 // A stopped server releases its port at once: a restart on the same port
 // binds. (A multishot accept cancelled at exit once kept the listening socket
 // alive in the kernel after the process was gone, now and then.) Several

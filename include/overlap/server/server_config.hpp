@@ -54,6 +54,9 @@ inline constexpr std::chrono::milliseconds housekeeping_period_ms = 250ms;
 // After a second SIGTERM/SIGINT, the longest a thread waits for the kernel to
 // hand back the operations of the connections it aborted before it stops.
 inline constexpr std::chrono::milliseconds cut_stop_bound_ms = 2000ms;
+// After a third signal (or when another thread failed), the longest a thread
+// runs on to get the same operations back and its access log written.
+inline constexpr std::chrono::milliseconds stop_now_bound_ms = 1000ms;
 // Pause before accepting again after EMFILE/ENFILE.
 inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
 
