@@ -329,6 +329,12 @@ std::size_t connection::feed(std::span<const char> data) {
       case parse_event::need_more:
         return used;
       case parse_event::head_complete:
+        if (parser_.current().expects_continue) {
+          // Answered before its content, which is never read: the
+          // connection closes after this response (input_may_follow()).
+          content_unread_ = true;
+          respond(parser_.current());
+        }
         break;  // parse the body (or the end of a body-less request) next
       case parse_event::message_complete:
         respond(parser_.current());

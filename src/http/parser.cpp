@@ -192,6 +192,11 @@ struct request_parser::callbacks {
           s.transfer_encoding_.push_back(',');
         }
         s.value_sink_ = &s.transfer_encoding_;
+      } else if (text::iequals(name, "expect")) {
+        if (!s.expect_.empty()) {
+          s.expect_.push_back(',');
+        }
+        s.value_sink_ = &s.expect_;
       } else if (text::iequals(name, "referer")) {
         if (!r.referer) {
           s.value_sink_ = &s.referer_;  // first one is logged
@@ -283,7 +288,7 @@ void request_parser::begin_message() noexcept {
   target_.clear();
   for (std::string* s :
        {&host_, &if_match_, &if_unmodified_since_, &if_none_match_, &if_modified_since_, &range_,
-        &if_range_, &referer_, &user_agent_, &transfer_encoding_}) {
+        &if_range_, &referer_, &user_agent_, &transfer_encoding_, &expect_}) {
     s->clear();
   }
   version_length_ = 0;
@@ -508,7 +513,18 @@ parse_event request_parser::on_head() noexcept {
 
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
   r.must_close = p->upgrade != 0 || (r.version_minor == 0 && (p->flags & F_TRANSFER_ENCODING) != 0);
-  if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > limits_.max_body_discard_bytes) {
+  // RFC 9110 §10.1.1: an HTTP/1.0 request's expectation is ignored, and so
+  // is one with no content to wait for.
+  const bool content_follows = (p->flags & F_TRANSFER_ENCODING) != 0 ||
+                               ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > 0);
+  if (r.version_minor == 1 && content_follows && text::iequals(expect_, "100-continue")) {
+    r.expects_continue = true;
+    r.must_close = true;
+  }
+  // Content we would read only to discard it has a limit; content answered
+  // before it arrives (expects_continue) is never read.
+  if (!r.expects_continue && (p->flags & F_CONTENT_LENGTH) != 0 &&
+      p->content_length > limits_.max_body_discard_bytes) {
     return fail(http_status::content_too_large, "request body over the discard limit");
   }
   return parse_event::head_complete;

@@ -145,7 +145,7 @@ void http_session::begin_close() {
   // Linger only when input may still be on its way (as nginx's default does):
   // after a malformed request, or with unread bytes queued. A client that
   // asked to close, or already closed, is closed at once.
-  const bool input_pending = conn_.closed_on_error() || !stream_.received().empty();
+  const bool input_pending = conn_.input_may_follow() || !stream_.received().empty();
   if (peer_eof_ || !input_pending || shard_.config().linger_ms.count() <= 0) {
     destroy();
     return;

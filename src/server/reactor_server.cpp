@@ -275,7 +275,7 @@ void reactor_loop::serve(conn& c) {
 
 void reactor_loop::begin_close(conn& c) {
   // As the proactor server: linger only when input may still be on its way.
-  const bool input_pending = c.http.closed_on_error() || !c.rest.empty();
+  const bool input_pending = c.http.input_may_follow() || !c.rest.empty();
   if (c.peer_eof || !input_pending || config_.linger_ms.count() <= 0 || shutting_down_) {
     destroy(c);
     return;

@@ -233,7 +233,7 @@ void threaded_server::serve_connection(int fd) {
     // Lingering close, as the other models: after a malformed request the
     // client may still be sending; read and drop it for a while so the
     // kernel does not reset the connection under the response.
-    if (alive && !peer_eof && (c.closed_on_error() || !rest.empty()) &&
+    if (alive && !peer_eof && (c.input_may_follow() || !rest.empty()) &&
         config_.linger_ms.count() > 0) {
       ::shutdown(fd, SHUT_WR);
       const auto end = clock::now() + config_.linger_ms;

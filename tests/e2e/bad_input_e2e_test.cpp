@@ -91,6 +91,37 @@ TEST(e2e_method, post_on_file_is_405_with_allow) {
   EXPECT_NE(allow->find("HEAD"), std::string::npos) << "Allow: " << *allow;
 }
 
+// A client that sends "Expect: 100-continue" waits for the server before
+// sending its content (curl does for large uploads). The server answers at
+// once, then, when the client sends the content after all, reads it away
+// and closes, so the client sees the end of the response, not a reset.
+// (The header timeout is longer than the client's wait: a server that
+// waited for the content would fail the read, not just be slow.)
+TEST(e2e_method, expect_100_continue_is_answered_before_the_content) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path(), {.extra = {"--header-timeout", "120"}});
+  struct upload {
+    const char* method;
+    std::size_t length;  // the PUT's is over the 64 KiB discard limit
+    int status;
+  };
+  for (const upload u : {upload{"PUT", 100000, 405}, upload{"GET", 10, 200}}) {
+    SCOPED_TRACE(u.method);
+    http_client client(server.port());
+    ASSERT_TRUE(client.send(std::string(u.method) +
+                            " /file.txt HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+                            "Content-Length: " +
+                            std::to_string(u.length) + "\r\n\r\n"));
+    const auto r = client.read_response();
+    EXPECT_EQ(r.status, u.status) << r.head;
+    EXPECT_EQ(r.header("connection"), "close") << r.head;
+    (void)client.send(std::string(u.length, 'x'));
+    const read_end end = client.read_until_end();
+    EXPECT_EQ(end, read_end::closed) << to_string(end);
+  }
+}
+
 TEST(e2e_method, delete_on_file_is_405_with_allow) {
   temp_dir docroot;
   write_file(docroot / "file.txt", "file-body");

@@ -102,11 +102,12 @@ class connection {
   // True once no more requests will be read and everything queued is sent:
   // close the socket now.
   bool should_close() const noexcept { return input_closed_ && count_ == 0 && !blocked_; }
-  // True when input was closed because of a malformed request: the client may
-  // still be sending, so the caller should drain its input before closing
-  // (lingering close) or the kernel may reset the connection under the
-  // response.
-  bool closed_on_error() const noexcept { return closed_on_error_; }
+  // True when input was closed while the client may still be sending: after
+  // a malformed request, or after answering an "Expect: 100-continue"
+  // request without reading its content. The caller should drain its input
+  // before closing (lingering close) or the kernel may reset the connection
+  // under the response.
+  bool input_may_follow() const noexcept { return closed_on_error_ || content_unread_; }
 
   // Queued responses, front first (for tests, the fuzzer and diagnostics).
   std::size_t pending() const noexcept { return count_; }
@@ -153,6 +154,7 @@ class connection {
   std::uint64_t sent_ = 0;  // of the front response
   bool input_closed_ = false;
   bool closed_on_error_ = false;
+  bool content_unread_ = false;     // an expects_continue request was answered
   bool keep_alive_header_ = false;  // HTTP/1.0 keep-alive: say so (RFC 9112 §9.3)
   bool blocked_ = false;            // the current request waits for a file load
   std::string blocked_path_;        // capacity reused

@@ -49,6 +49,11 @@ struct request {
   // switch protocols), or HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1:
   // its framing is faulty).
   bool must_close = false;
+  // "Expect: 100-continue" on an HTTP/1.1 request with content to follow.
+  // The client may hold the content back until it hears from us, and no
+  // response here depends on it: the response goes at once, and the
+  // connection closes after it (RFC 9110 §10.1.1). Implies must_close.
+  bool expects_continue = false;
   std::uint64_t body_bytes = 0;  // request content read and discarded
 
   std::string_view version_text() const noexcept {
