@@ -143,7 +143,8 @@ void http_session::on_read_complete(std::error_code ec, std::size_t) {
 
 void http_session::begin_close() {
   // Linger only when input may still be on its way (as nginx's default does):
-  // after a malformed request, or with unread bytes queued. A client that
+  // after a malformed request or an answer sent before the request's content,
+  // or with unread bytes queued. A client that
   // asked to close, or already closed, is closed at once.
   const bool input_pending = conn_.input_may_follow() || !stream_.received().empty();
   if (peer_eof_ || !input_pending || shard_.config().linger_ms.count() <= 0) {

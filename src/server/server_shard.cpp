@@ -140,15 +140,14 @@ void server_shard::housekeeping() {
     log_generation_ = g;
     if (log_) log_->request_reopen();
   }
-  const bool grace_over = shutting_down_ && now >= shutdown_deadline_;
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    auto next = std::next(it);  // the session may erase itself
-    if (grace_over) {
-      it->abort();
-    } else {
+  if (shutting_down_ && now >= shutdown_deadline_) {
+    abort_sessions();
+  } else {
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      auto next = std::next(it);  // the session may erase itself
       it->check_deadline(now);
+      it = next;
     }
-    it = next;
   }
   if (log_) log_->flush();
   if (trace_) trace_->flush();
@@ -187,6 +186,14 @@ void server_shard::begin_shutdown() {
   finish_if_drained();
 }
 
+void server_shard::abort_sessions() {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto next = std::next(it);  // the session may erase itself
+    it->abort();
+    it = next;
+  }
+}
+
 void server_shard::stop_now(std::chrono::milliseconds bound) {
   const auto until = std::chrono::steady_clock::now() + bound;
   // Keeps each run_for below waiting out its slice when nothing else is in
@@ -196,11 +203,7 @@ void server_shard::stop_now(std::chrono::milliseconds bound) {
   refresh_clock();
   if (!shutting_down_) begin_shutdown();
   shutdown_deadline_ = loop_now();  // a housekeeping tick aborts anything left, too
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    auto next = std::next(it);  // the session may erase itself
-    it->abort();
-    it = next;
-  }
+  abort_sessions();
   finish_if_drained();
   for (auto now = std::chrono::steady_clock::now(); !drained_ && now < until;
        now = std::chrono::steady_clock::now()) {

@@ -68,6 +68,7 @@ class server_shard final : public accept_handler, public timer_handler {
   void sync_wall_clock() noexcept;
   void housekeeping();
   void begin_shutdown();
+  void abort_sessions();  // each session closes; those with operations in flight go when they end
   void finish_if_drained();
 
   proactor& proactor_;

@@ -230,9 +230,10 @@ void threaded_server::serve_connection(int fd) {
         break;  // timed out (EAGAIN) or reset
       }
     }
-    // Lingering close, as the other models: after a malformed request the
-    // client may still be sending; read and drop it for a while so the
-    // kernel does not reset the connection under the response.
+    // Lingering close, as the other models: after a malformed request, or a
+    // response sent before the request's content, the client may still be
+    // sending; read and drop it for a while so the kernel does not reset the
+    // connection under the response.
     if (alive && !peer_eof && (c.input_may_follow() || !rest.empty()) &&
         config_.linger_ms.count() > 0) {
       ::shutdown(fd, SHUT_WR);

@@ -92,6 +92,19 @@ TEST(e2e_shutdown, sigterm_finishes_in_flight_download_and_exits_0) {
 
 // A second signal ends the grace period: the download in flight is cut and
 // the server exits 0 long before the grace period (60 s) would have ended.
+// Answers `count` HEAD requests for /big.bin, one connection each (lines for
+// the access log), then has `download` GET it until 64 KiB have arrived: its
+// small receive window keeps the rest of the response in the server.
+void answer_heads_then_start_download(std::uint16_t port, int count, http_client& download) {
+  for (int i = 0; i < count; ++i) {
+    http_client c(port);
+    ASSERT_TRUE(c.send(make_request("HEAD", "/big.bin", "Connection: close\r\n")));
+    ASSERT_EQ(c.read_response(/*head_only=*/true).status, 200);
+  }
+  ASSERT_TRUE(download.send(make_request("GET", "/big.bin")));
+  while (download.buffer().size() < 64 * 1024) ASSERT_GT(download.read_some(16 * 1024), 0);
+}
+
 // Four threads, and time after the first signal for the idle ones to finish:
 // the thread that reads the signals is then often one of them, and must go
 // on reading them. The access log, which a cut could leave with a write in
@@ -105,14 +118,9 @@ void expect_second_signal_cuts(const std::string& content) {
   server_process server(docroot.path(), {.access_log = logs_access ? log_path.string() : "off",
                                          .threads = 4,
                                          .extra = {"--shutdown-grace", "60"}});
-  for (int i = 0; i < 8; ++i) {  // answered requests, for the log
-    http_client c(server.port());
-    ASSERT_TRUE(c.send(make_request("HEAD", "/big.bin", "Connection: close\r\n")));
-    ASSERT_EQ(c.read_response(/*head_only=*/true).status, 200);
-  }
   http_client download(server.port(), /*receive_buffer=*/16 * 1024);
-  ASSERT_TRUE(download.send(make_request("GET", "/big.bin")));
-  while (download.buffer().size() < 64 * 1024) ASSERT_GT(download.read_some(16 * 1024), 0);
+  answer_heads_then_start_download(server.port(), 8, download);
+  if (::testing::Test::HasFatalFailure()) return;
 
   ASSERT_TRUE(server.process().signal(SIGTERM));
   ASSERT_TRUE(server.process().wait_for_stderr("shutting down", receive_timeout))
@@ -165,14 +173,9 @@ TEST(e2e_shutdown, a_third_signal_stops_at_once_and_keeps_the_access_log) {
       docroot.path(),
       {.access_log = log_path.string(), .threads = 4, .extra = {"--shutdown-grace", "60"}});
   constexpr int answered = 8;
-  for (int i = 0; i < answered; ++i) {
-    http_client c(server.port());
-    ASSERT_TRUE(c.send(make_request("HEAD", "/big.bin", "Connection: close\r\n")));
-    ASSERT_EQ(c.read_response(/*head_only=*/true).status, 200);
-  }
   http_client download(server.port(), /*receive_buffer=*/16 * 1024);
-  ASSERT_TRUE(download.send(make_request("GET", "/big.bin")));
-  while (download.buffer().size() < 64 * 1024) ASSERT_GT(download.read_some(16 * 1024), 0);
+  answer_heads_then_start_download(server.port(), answered, download);
+  if (HasFatalFailure()) return;
 
   ASSERT_TRUE(server.process().signal(SIGTERM));
   ASSERT_TRUE(server.process().wait_for_stderr("shutting down", receive_timeout))
