@@ -12,6 +12,7 @@
 #include "bench_echo.hpp"
 #include "bench_http.hpp"
 #include "echo_server.hpp"
+#include "overlap/http/field_value.hpp"
 #include "overlap/server/server_config.hpp"
 
 namespace {
@@ -25,6 +26,9 @@ std::string default_docroot() {
   return "www";
 #endif
 }
+
+// Longest --cache-control value: a field, not a second header block.
+constexpr std::size_t max_cache_control_bytes = 1024;
 
 unsigned default_threads() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -140,6 +144,18 @@ int main(int argc, char** argv) {
       ->add_option("--mime-types", serve.http.site.mime_types_path,
                    "mime.types file (empty: built-in table)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--cache-control", serve.http.site.cache_control,
+                   "Cache-Control value sent with every file (200, 206, 304), e.g. "
+                   "'public, max-age=3600' (default: none)")
+      ->check(
+          [](const std::string& v) {
+            return overlap::http::is_field_value(v) && v.size() <= max_cache_control_bytes
+                       ? std::string()
+                       : "must be a header field value: printable, at most 1024 bytes, no "
+                         "line breaks, no leading or trailing space";
+          },
+          "FIELD_VALUE");
   unsigned serve_busy_poll_us = static_cast<unsigned>(serve.busy_poll_us.count());
   serve_cmd
       ->add_option("--busy-poll", serve_busy_poll_us,

@@ -137,7 +137,7 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
   if (outcome == precondition_outcome::not_modified) {
     p.status = http_status::not_modified;
     head::begin(p.head, p.status, ctx_.clock.date_value());
-    p.head.append(f.validator_lines());  // §15.4.5: ETag and Last-Modified, no content
+    p.head.append(f.not_modified_lines());  // §15.4.5: validators, Cache-Control, no content
     finish_head(p);
     return;
   }

@@ -64,18 +64,22 @@ void append_number(std::string& out, std::uint64_t v, int base = 10) {
   out.append(buf, r.ptr);
 }
 
-void render_header_lines(cached_file& f, std::string_view content_type) {
+void render_header_lines(cached_file& f, std::string_view content_type,
+                         std::string_view cache_control) {
   std::string& h = f.header_lines;
-  h.reserve(160 + content_type.size());
+  h.reserve(160 + content_type.size() + cache_control.size());
   h.append("Content-Type: ").append(content_type).append("\r\n");
-  f.validators_offset = h.size();
+  f.not_modified_offset = h.size();
   const auto date = format_http_date(f.mtime_seconds);
   h.append("ETag: ")
       .append(f.etag)
       .append("\r\nLast-Modified: ")
       .append(date.data(), date.size())
       .append("\r\n");
-  f.validators_length = h.size() - f.validators_offset;
+  if (!cache_control.empty()) {
+    h.append("Cache-Control: ").append(cache_control).append("\r\n");
+  }
+  f.not_modified_length = h.size() - f.not_modified_offset;
   h.append("Accept-Ranges: bytes\r\n");
   f.content_length_offset = h.size();
   h.append("Content-Length: ");
@@ -178,7 +182,7 @@ void open_file_cache::finish_entry(std::string_view path, cached_file& f) const 
   append_number(f.etag, f.size, 16);
   f.etag.push_back('"');
   f.header_lines.clear();
-  render_header_lines(f, types_.lookup(path));
+  render_header_lines(f, types_.lookup(path), opts_.cache_control);
 }
 
 file_identity identity_of(const struct stat& st) noexcept {

@@ -18,7 +18,7 @@ file_descriptor open_docroot(const std::string& path) {
 }
 
 open_file_cache::options cache_options(const site_options& o) {
-  return {o.open_file_cache_entries, o.small_file_bytes, o.revalidate_interval_ms};
+  return {o.open_file_cache_entries, o.small_file_bytes, o.revalidate_interval_ms, o.cache_control};
 }
 
 }  // namespace

@@ -413,6 +413,21 @@ TEST(e2e_command_line, receive_buffer_flags_out_of_range_are_rejected) {
   }
 }
 
+// A --cache-control value is copied into responses as it is, so one that
+// could end the field (or add another) never gets as far as a listener.
+TEST(e2e_command_line, cache_control_that_is_not_a_field_value_is_rejected) {
+  temp_dir docroot;
+  for (const std::string& value :
+       {std::string(), std::string(" max-age=60"), std::string("max-age=60\r\nSet-Cookie: a=b"),
+        std::string(2000, 'x')}) {
+    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--access-log",
+                                "off", "--cache-control", value});
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << value << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("--cache-control"), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+  }
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();

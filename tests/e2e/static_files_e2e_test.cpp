@@ -339,6 +339,28 @@ TEST(e2e_conditional, if_none_match_with_current_etag_is_304) {
   EXPECT_TRUE(same_bytes(other.body, site.content));
 }
 
+// --cache-control reaches the 200 and the 304. (This suite runs again on each
+// comparison model, so each one's way of loading files is covered.)
+TEST(e2e_conditional, cache_control_is_sent_with_200_and_304) {
+  dated_site site;
+  const std::string policy = "public, max-age=600";
+  server_process server(site.docroot.path(), {.extra = {"--cache-control", policy}});
+  http_client client(server.port());
+  const auto first = client.request(make_request("GET", "/page.bin"));
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("cache-control"), policy) << first.head;
+  EXPECT_TRUE(same_bytes(first.body, site.content));
+  const auto etag = first.header("etag");
+  ASSERT_TRUE(etag.has_value()) << first.head;
+  const auto again =
+      client.request(make_request("GET", "/page.bin", "If-None-Match: " + *etag + "\r\n"));
+  EXPECT_EQ(again.status, 304) << again.head;
+  EXPECT_EQ(again.header("cache-control"), policy) << again.head;
+  const auto missing = client.request(make_request("GET", "/missing"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("cache-control"), std::nullopt) << missing.head;
+}
+
 TEST(e2e_conditional, failed_if_match_or_if_unmodified_since_is_412) {
   dated_site site;
   server_process server(site.docroot.path());

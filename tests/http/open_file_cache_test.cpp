@@ -20,7 +20,7 @@ class cache : public ::testing::Test {
 
   open_file_cache make(std::size_t entries = 8) {
     return open_file_cache(dir.get(), types,
-                           {entries, default_small_file_bytes, milliseconds{1000}});
+                           {entries, default_small_file_bytes, milliseconds{1000}, {}});
   }
 };
 

@@ -69,6 +69,10 @@ struct site_options {
   std::size_t small_file_bytes = default_small_file_bytes;
   std::size_t open_file_cache_entries = default_open_file_cache_entries;
   std::chrono::milliseconds revalidate_interval_ms = default_revalidate_interval_ms;
+  // Cache-Control field value sent with every file's 200, 206 and 304
+  // (e.g. "public, max-age=3600"); empty: no Cache-Control. Check it with
+  // is_field_value() first: it is copied into responses as it is.
+  std::string cache_control;
 };
 
 // Everything the HTTP core is configured with, in one place.

@@ -55,14 +55,17 @@ struct cached_file {
 
   // "Content-Type: …\r\nETag: …\r\nLast-Modified: …\r\nAccept-Ranges: bytes\r\n
   //  Content-Length: N\r\n" rendered once; views select parts of it.
+  //  (plus "Cache-Control: …\r\n" after Last-Modified when one is configured)
   std::string header_lines;
-  std::size_t validators_offset = 0;  // ETag + Last-Modified lines
-  std::size_t validators_length = 0;
+  std::size_t not_modified_offset = 0;  // ETag, Last-Modified [, Cache-Control] lines
+  std::size_t not_modified_length = 0;
   std::size_t content_length_offset = 0;  // the trailing Content-Length line
 
   std::string_view all_header_lines() const noexcept { return header_lines; }
-  std::string_view validator_lines() const noexcept {
-    return std::string_view(header_lines).substr(validators_offset, validators_length);
+  // What a 304 repeats of the 200 (RFC 9110 §15.4.5): the validators and
+  // any Cache-Control, none of the content's own fields.
+  std::string_view not_modified_lines() const noexcept {
+    return std::string_view(header_lines).substr(not_modified_offset, not_modified_length);
   }
   // Everything except Content-Length (for 206, whose length differs).
   std::string_view lines_without_length() const noexcept {
@@ -119,6 +122,7 @@ class open_file_cache {
     std::size_t max_entries = default_open_file_cache_entries;
     std::size_t small_file_bytes = default_small_file_bytes;
     std::chrono::milliseconds revalidate_interval_ms = default_revalidate_interval_ms;
+    std::string cache_control;  // field value for every file response; empty: none
   };
 
   // `docroot_fd`: an O_PATH|O_DIRECTORY (or ordinary directory) fd, not owned.
