@@ -1,6 +1,7 @@
 #include <overlap/http/connection.hpp>
 
 #include <overlap/http/conditional.hpp>
+#include <overlap/http/content_coding.hpp>
 #include <overlap/http/range.hpp>
 #include <overlap/http/target.hpp>
 
@@ -118,9 +119,10 @@ void connection::respond_error(const request* r, http_status status) {
   plan_error(s, status, head_only);
 }
 
-void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
+void connection::plan_file(slot_state& s, const request& r, file_pin pin, bool gzip_twin) {
   response_plan& p = s.plan;
   const cached_file& f = *pin;
+  const header_block& lines = gzip_twin ? f.as_gzip_of_original : f.headers;
   const bool head_only = r.method == method_kind::head;
   const std::int64_t now = ctx_.clock.now_seconds();
 
@@ -129,7 +131,7 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
       r.if_match,      r.if_unmodified_since, r.if_unmodified_since_count,
       r.if_none_match, r.if_modified_since,   r.if_modified_since_count};
   const precondition_outcome outcome =
-      evaluate_preconditions(conditions, f.etag, f.mtime_seconds, now);
+      evaluate_preconditions(conditions, lines.etag, f.mtime_seconds, now);
   if (outcome == precondition_outcome::precondition_failed) {
     plan_error(s, http_status::precondition_failed, head_only);
     return;
@@ -137,7 +139,7 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
   if (outcome == precondition_outcome::not_modified) {
     p.status = http_status::not_modified;
     head::begin(p.head, p.status, ctx_.clock.date_value());
-    p.head.append(f.not_modified_lines());  // §15.4.5: validators, Cache-Control, no content
+    p.head.append(lines.not_modified());  // §15.4.5: validators, Cache-Control, Vary
     finish_head(p);
     return;
   }
@@ -149,8 +151,8 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
   // not a valid single field, so it is ignored. §13.1.5: a failed If-Range
   // means "send everything".
   if (r.method == method_kind::get && r.range && r.range_count == 1 &&
-      (!r.if_range ||
-       (r.if_range_count == 1 && if_range_matches(*r.if_range, f.etag, f.mtime_seconds, now)))) {
+      (!r.if_range || (r.if_range_count == 1 &&
+                       if_range_matches(*r.if_range, lines.etag, f.mtime_seconds, now)))) {
     const range_decision d = evaluate_range(*r.range, f.size);
     if (d.outcome == range_outcome::unsatisfiable) {
       // §15.5.17: a 416 says how large the representation is.
@@ -167,9 +169,10 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
   }
 
   if (p.status == http_status::ok && f.body_in_memory && !p.close_after && !keep_alive_header_ &&
-      ctx_.site_mutex == nullptr) {
+      ctx_.site_mutex == nullptr && !gzip_twin) {
     // The common case, a plain 200 over a connection that stays open: the
-    // file's shared rendering of it (one per second, for the Date).
+    // file's shared rendering of it (one per second, for the Date). (A twin
+    // has it for its own name, not for the original's.)
     p.rendered = ok_response(f);
     if (!head_only && length > 0) {
       p.body = body_kind::memory;
@@ -181,11 +184,11 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin) {
 
   head::begin(p.head, p.status, ctx_.clock.date_value());
   if (p.status == http_status::partial_content) {
-    p.head.append(f.lines_without_length());
+    p.head.append(lines.without_length());
     head::content_range(p.head, first, length, f.size);
     head::content_length(p.head, length);
   } else {
-    p.head.append(f.all_header_lines());
+    p.head.append(lines.all());
   }
   finish_head(p);
 
@@ -215,7 +218,7 @@ std::shared_ptr<const rendered_response> connection::ok_response(const cached_fi
   std::string& b = next->bytes;
   b.clear();
   head::begin(b, http_status::ok, ctx_.clock.date_value());
-  b.append(f.all_header_lines());
+  b.append(f.headers.all());
   head::end(b, false, false);
   next->head_length = b.size();
   b.append(f.body);
@@ -258,12 +261,13 @@ void connection::respond(const request& r) {
   const bool input_was_closed = input_closed_;
   slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
   response_plan& p = s.plan;
+  const bool want_gzip = ctx_.site.options().precompressed && accepts_gzip(r.accept_encoding);
   site_lookup found;
   if (ctx_.site_mutex != nullptr) {
     const std::lock_guard<std::mutex> lock(*ctx_.site_mutex);
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, want_gzip);
   } else {
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated);
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, want_gzip);
   }
   switch (found.kind) {
     case site_lookup::outcome::pending:
@@ -274,7 +278,7 @@ void connection::respond(const request& r) {
       blocked_path_.assign(ctx_.site.cache().pending_path());
       return;
     case site_lookup::outcome::file:
-      plan_file(s, r, std::move(found.file));
+      plan_file(s, r, std::move(found.file), found.gzip_twin);
       return;
     case site_lookup::outcome::redirect: {
       // RFC 9110 §10.2.2: a relative reference; the query is kept.

@@ -64,24 +64,42 @@ void append_number(std::string& out, std::uint64_t v, int base = 10) {
   out.append(buf, r.ptr);
 }
 
-void render_header_lines(cached_file& f, std::string_view content_type,
-                         std::string_view cache_control) {
-  std::string& h = f.header_lines;
-  h.reserve(160 + content_type.size() + cache_control.size());
-  h.append("Content-Type: ").append(content_type).append("\r\n");
-  f.not_modified_offset = h.size();
+// What a block says beyond the file's own metadata.
+struct representation {
+  std::string_view content_type;
+  bool gzip_coding = false;        // Content-Encoding: gzip
+  std::string_view cache_control;  // empty: none
+  bool vary_accept_encoding = false;
+};
+
+void render(header_block& b, const cached_file& f, const representation& r) {
+  b.etag = f.etag;
+  if (r.gzip_coding) {
+    b.etag.insert(b.etag.size() - 1, "-gz");
+  }
+  std::string& h = b.lines;
+  h.clear();
+  h.reserve(200 + r.content_type.size() + r.cache_control.size());
+  h.append("Content-Type: ").append(r.content_type).append("\r\n");
+  if (r.gzip_coding) {
+    h.append("Content-Encoding: gzip\r\n");
+  }
+  b.not_modified_offset = h.size();
   const auto date = format_http_date(f.mtime_seconds);
   h.append("ETag: ")
-      .append(f.etag)
+      .append(b.etag)
       .append("\r\nLast-Modified: ")
       .append(date.data(), date.size())
       .append("\r\n");
-  if (!cache_control.empty()) {
-    h.append("Cache-Control: ").append(cache_control).append("\r\n");
+  if (!r.cache_control.empty()) {
+    h.append("Cache-Control: ").append(r.cache_control).append("\r\n");
   }
-  f.not_modified_length = h.size() - f.not_modified_offset;
+  if (r.vary_accept_encoding) {
+    h.append("Vary: Accept-Encoding\r\n");
+  }
+  b.not_modified_length = h.size() - b.not_modified_offset;
   h.append("Accept-Ranges: bytes\r\n");
-  f.content_length_offset = h.size();
+  b.content_length_offset = h.size();
   h.append("Content-Length: ");
   append_number(h, f.size);
   h.append("\r\n");
@@ -181,8 +199,15 @@ void open_file_cache::finish_entry(std::string_view path, cached_file& f) const 
   f.etag.push_back('-');
   append_number(f.etag, f.size, 16);
   f.etag.push_back('"');
-  f.header_lines.clear();
-  render_header_lines(f, types_.lookup(path), opts_.cache_control);
+  const bool twins = opts_.precompressed;
+  render(f.headers, f, {types_.lookup(path), false, opts_.cache_control, twins});
+  f.as_gzip_of_original.lines.clear();
+  constexpr std::string_view gz = ".gz";
+  if (twins && path.size() > gz.size() + 1 && path.ends_with(gz)) {
+    // Served for the original's name: the original's type, this coding.
+    const std::string_view original = path.substr(0, path.size() - gz.size());
+    render(f.as_gzip_of_original, f, {types_.lookup(original), true, opts_.cache_control, true});
+  }
 }
 
 file_identity identity_of(const struct stat& st) noexcept {

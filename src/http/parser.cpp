@@ -186,6 +186,12 @@ struct request_parser::callbacks {
         keep_first(s.range_, r.range_count);
       } else if (text::iequals(name, "if-range")) {
         keep_first(s.if_range_, r.if_range_count);
+      } else if (text::iequals(name, "accept-encoding")) {
+        if (r.accept_encoding.has_value()) {
+          s.accept_encoding_.append(", ");
+        }
+        r.accept_encoding = std::string_view{};
+        s.value_sink_ = &s.accept_encoding_;
       } else if (text::iequals(name, "transfer-encoding")) {
         // A list field: repeated lines combine with commas (RFC 9110 §5.3).
         if (!s.transfer_encoding_.empty()) {
@@ -288,7 +294,7 @@ void request_parser::begin_message() noexcept {
   target_.clear();
   for (std::string* s :
        {&host_, &if_match_, &if_unmodified_since_, &if_none_match_, &if_modified_since_, &range_,
-        &if_range_, &referer_, &user_agent_, &transfer_encoding_, &expect_}) {
+        &if_range_, &accept_encoding_, &referer_, &user_agent_, &transfer_encoding_, &expect_}) {
     s->clear();
   }
   version_length_ = 0;
@@ -469,6 +475,9 @@ parse_event request_parser::on_head() noexcept {
   }
   if (r.if_none_match) {
     r.if_none_match = if_none_match_;
+  }
+  if (r.accept_encoding) {
+    r.accept_encoding = accept_encoding_;
   }
   if (r.if_modified_since_count > 0) {
     r.if_modified_since = if_modified_since_;

@@ -18,7 +18,8 @@ file_descriptor open_docroot(const std::string& path) {
 }
 
 open_file_cache::options cache_options(const site_options& o) {
-  return {o.open_file_cache_entries, o.small_file_bytes, o.revalidate_interval_ms, o.cache_control};
+  return {o.open_file_cache_entries, o.small_file_bytes, o.revalidate_interval_ms, o.cache_control,
+          o.precompressed};
 }
 
 }  // namespace
@@ -54,7 +55,37 @@ site_lookup static_site::failure(open_status s, std::string_view path, int error
   return {site_lookup::outcome::error, http_status::internal_server_error, nullptr};
 }
 
-site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing) {
+site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file, bool want_gzip,
+                                      time_point now) {
+  const site_lookup plain{site_lookup::outcome::file, http_status::ok, std::move(file)};
+  if (!want_gzip || !options_.precompressed) {
+    return plain;
+  }
+  twin_.assign(file_path).append(".gz");
+  if (const auto it = absent_twins_.find(twin_); it != absent_twins_.end()) {
+    if (now < it->second) {
+      return plain;
+    }
+    absent_twins_.erase(it);  // time to look again
+  }
+  open_result t = cache_.open(twin_, now);
+  if (t.status == open_status::pending) {
+    return {site_lookup::outcome::pending, http_status::ok, nullptr};
+  }
+  if (t.status == open_status::ok && !t.file->as_gzip_of_original.empty()) {
+    return {site_lookup::outcome::file, http_status::ok, std::move(t.file), true};
+  }
+  // Missing, a directory, unreadable: the original serves, and the twin is
+  // not looked for again until the cache would revalidate an entry.
+  if (absent_twins_.size() >= options_.open_file_cache_entries) {
+    absent_twins_.clear();
+  }
+  absent_twins_.emplace(twin_, now + options_.revalidate_interval_ms);
+  return plain;
+}
+
+site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
+                                 bool want_gzip) {
   const bool directory_request = path.size() > 1 && path.back() == '/';
   const std::string_view key = directory_request ? path.substr(0, path.size() - 1) : path;
   open_result r = cache_.open(key, now);
@@ -70,7 +101,7 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
     if (directory_request) {
       return {site_lookup::outcome::error, http_status::not_found, nullptr};
     }
-    return {site_lookup::outcome::file, http_status::ok, std::move(r.file)};
+    return file_or_twin(key, std::move(r.file), want_gzip, now);
   }
   // A directory. Without the trailing '/', relative links in its index page
   // would resolve against the parent, hence the redirect.
@@ -90,7 +121,7 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
     }
     if (ir.status == open_status::ok) {
       if (ir.file->type == cached_file::kind::regular) {
-        return {site_lookup::outcome::file, http_status::ok, std::move(ir.file)};
+        return file_or_twin(scratch_, std::move(ir.file), want_gzip, now);
       }
       continue;  // a directory called index.html is not an index file
     }

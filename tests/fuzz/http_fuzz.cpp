@@ -65,6 +65,8 @@ struct environment {
     write_file(root / "exact.bin", std::string(4096, 'e'));
     write_file(root / "big.bin", std::string(50'000, 'b'));
     write_file(root / "empty.txt", "");
+    write_file(root / "small.txt.gz", "pretend gzip twin\n");  // --precompressed twins
+    write_file(root / "big.bin.gz", std::string(20'000, 'z'));
     write_file(root / "dir" / "index.html", "<p>dir index</p>\n");
     write_file(root / "list" / "a.css", "a{}");
     write_file(root / "list" / ".hidden", "hidden");
@@ -85,6 +87,8 @@ struct environment {
     config.site.small_file_bytes = 4096;
     config.site.open_file_cache_entries = 4;  // exercise eviction with in-flight pins
     config.site.autoindex = true;
+    config.site.precompressed = true;
+    config.site.cache_control = "public, max-age=60";
     site = std::make_unique<static_site>(root.string(), config.site);
   }
   ~environment() {

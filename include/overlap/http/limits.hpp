@@ -73,6 +73,10 @@ struct site_options {
   // (e.g. "public, max-age=3600"); empty: no Cache-Control. Check it with
   // is_field_value() first: it is copied into responses as it is.
   std::string cache_control;
+  // Serve "X.gz", when it exists, for a request of X from a client that
+  // accepts gzip (Content-Encoding: gzip, X's Content-Type); every file
+  // response then carries "Vary: Accept-Encoding".
+  bool precompressed = false;
 };
 
 // Everything the HTTP core is configured with, in one place.

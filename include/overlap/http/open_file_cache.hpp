@@ -34,6 +34,31 @@ struct rendered_response {
   std::string_view body() const noexcept { return std::string_view(bytes).substr(head_length); }
 };
 
+// A file's representation header lines, rendered once:
+//   Content-Type: …\r\n  [Content-Encoding: gzip\r\n]
+//   ETag: …\r\n  Last-Modified: …\r\n  [Cache-Control: …\r\n]  [Vary: Accept-Encoding\r\n]
+//   Accept-Ranges: bytes\r\n  Content-Length: N\r\n
+// and views that select the parts each response needs.
+struct header_block {
+  std::string etag;  // the entity-tag these lines carry, quotes included
+  std::string lines;
+  std::size_t not_modified_offset = 0;  // from ETag to the line before Accept-Ranges
+  std::size_t not_modified_length = 0;
+  std::size_t content_length_offset = 0;  // the trailing Content-Length line
+
+  bool empty() const noexcept { return lines.empty(); }
+  std::string_view all() const noexcept { return lines; }
+  // What a 304 repeats of the 200 (RFC 9110 §15.4.5): the validators,
+  // Cache-Control and Vary, none of the content's own fields.
+  std::string_view not_modified() const noexcept {
+    return std::string_view(lines).substr(not_modified_offset, not_modified_length);
+  }
+  // Everything except Content-Length (for 206, whose length differs).
+  std::string_view without_length() const noexcept {
+    return std::string_view(lines).substr(0, content_length_offset);
+  }
+};
+
 // One opened file or directory. Immutable once published: a change on disk
 // produces a new entry, so a response holding the old one stays consistent.
 // (Except `ok_response`, a rendering of it that connections of the one thread
@@ -49,28 +74,18 @@ struct cached_file {
   ino_t inode = 0;
   dev_t device = 0;
 
-  std::string etag;  // strong: "\"<hex mtime ns>-<hex size>\"", quotes included
+  // Strong: "\"<hex mtime ns>-<hex size>\"", quotes included. (The same
+  // bytes served as another name's gzip coding have "…-gz": another
+  // representation, so another tag; see as_gzip_of_original.etag.)
+  std::string etag;
   std::string body;  // whole file when size <= small_file_bytes (body_in_memory)
   bool body_in_memory = false;
 
-  // "Content-Type: …\r\nETag: …\r\nLast-Modified: …\r\nAccept-Ranges: bytes\r\n
-  //  Content-Length: N\r\n" rendered once; views select parts of it.
-  //  (plus "Cache-Control: …\r\n" after Last-Modified when one is configured)
-  std::string header_lines;
-  std::size_t not_modified_offset = 0;  // ETag, Last-Modified [, Cache-Control] lines
-  std::size_t not_modified_length = 0;
-  std::size_t content_length_offset = 0;  // the trailing Content-Length line
-
-  std::string_view all_header_lines() const noexcept { return header_lines; }
-  // What a 304 repeats of the 200 (RFC 9110 §15.4.5): the validators and
-  // any Cache-Control, none of the content's own fields.
-  std::string_view not_modified_lines() const noexcept {
-    return std::string_view(header_lines).substr(not_modified_offset, not_modified_length);
-  }
-  // Everything except Content-Length (for 206, whose length differs).
-  std::string_view lines_without_length() const noexcept {
-    return std::string_view(header_lines).substr(0, content_length_offset);
-  }
+  // The file served as itself.
+  header_block headers;
+  // With precompressed twins on, a file named "X.gz" served for a request of
+  // X: X's Content-Type, Content-Encoding: gzip. Empty otherwise.
+  header_block as_gzip_of_original;
 
   // Renderings of the 200 response, for body_in_memory files (see
   // connection::ok_response): this second's, and the one before it, which
@@ -123,6 +138,9 @@ class open_file_cache {
     std::size_t small_file_bytes = default_small_file_bytes;
     std::chrono::milliseconds revalidate_interval_ms = default_revalidate_interval_ms;
     std::string cache_control;  // field value for every file response; empty: none
+    // Render "X.gz" entries for serving as X's gzip coding too, and add
+    // "Vary: Accept-Encoding" to every file's lines.
+    bool precompressed = false;
   };
 
   // `docroot_fd`: an O_PATH|O_DIRECTORY (or ordinary directory) fd, not owned.

@@ -110,7 +110,7 @@ class request_parser {
 
   std::string target_;
   std::string host_, if_match_, if_unmodified_since_, if_none_match_, if_modified_since_, range_,
-      if_range_, referer_, user_agent_, transfer_encoding_, expect_;
+      if_range_, accept_encoding_, referer_, user_agent_, transfer_encoding_, expect_;
   request request_;
 };
 

@@ -39,6 +39,7 @@ struct request {
   std::size_t range_count = 0;
   std::optional<std::string_view> if_range;
   std::size_t if_range_count = 0;
+  std::optional<std::string_view> accept_encoding;  // list field, joined like If-None-Match
   std::optional<std::string_view> referer;
   std::optional<std::string_view> user_agent;
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace overlap::http {
 
@@ -26,6 +27,9 @@ struct site_lookup {
   outcome kind = outcome::error;
   http_status status = http_status::not_found;
   file_pin file;
+  // `file` is the requested file's precompressed twin ("X.gz" for X), to be
+  // sent with its as_gzip_of_original header lines.
+  bool gzip_twin = false;
 };
 
 // Not thread-safe: one per thread/shard (it owns an open_file_cache).
@@ -44,8 +48,11 @@ class static_site {
 
   // `path` comes from normalize_path(): starts with '/', ends with '/' when a
   // directory was requested. `listing` (capacity reused) receives the HTML of
-  // an autoindex page when the outcome is `listing`.
-  site_lookup resolve(std::string_view path, time_point now, std::string& listing);
+  // an autoindex page when the outcome is `listing`. `want_gzip`: the client
+  // accepts gzip (accepts_gzip()); with options().precompressed, a regular
+  // file's "X.gz" twin is then looked up and, if there, served instead.
+  site_lookup resolve(std::string_view path, time_point now, std::string& listing,
+                      bool want_gzip = false);
 
   void set_error_reporter(error_reporter r) { report_ = std::move(r); }
   const site_options& options() const noexcept { return options_; }
@@ -55,12 +62,20 @@ class static_site {
 
  private:
   site_lookup failure(open_status s, std::string_view path, int error_number);
+  // The regular file found at `file_path`, or its gzip twin.
+  site_lookup file_or_twin(std::string_view file_path, file_pin file, bool want_gzip,
+                           time_point now);
 
   file_descriptor docroot_;
   site_options options_;
   mime_types types_;
   open_file_cache cache_;
   std::string scratch_;  // key of the index file being tried
+  std::string twin_;     // key of the gzip twin being tried
+  // Twins found missing (or unusable), until when that is believed: the
+  // cache keeps no failures, and most files have no twin. At most
+  // options_.open_file_cache_entries names; cleared when full.
+  std::unordered_map<std::string, time_point> absent_twins_;
   error_reporter report_;
 };
 
