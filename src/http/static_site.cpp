@@ -22,6 +22,11 @@ open_file_cache::options cache_options(const site_options& o) {
           o.precompressed};
 }
 
+bool older(const cached_file& a, const cached_file& b) noexcept {
+  return a.mtime_seconds != b.mtime_seconds ? a.mtime_seconds < b.mtime_seconds
+                                            : a.mtime_nanoseconds < b.mtime_nanoseconds;
+}
+
 }  // namespace
 
 static_site::static_site(const std::string& docroot, site_options options)
@@ -72,11 +77,14 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
   if (t.status == open_status::pending) {
     return {site_lookup::outcome::pending, http_status::ok, nullptr};
   }
-  if (t.status == open_status::ok && !t.file->as_gzip_of_original.empty()) {
+  // A twin older than its original was made from an earlier version of it:
+  // stale content is worse than uncompressed content.
+  if (t.status == open_status::ok && !t.file->as_gzip_of_original.empty() &&
+      !older(*t.file, *plain.file)) {
     return {site_lookup::outcome::file, http_status::ok, std::move(t.file), true};
   }
-  // Missing, a directory, unreadable: the original serves, and the twin is
-  // not looked for again until the cache would revalidate an entry.
+  // Missing, a directory, unreadable, stale: the original serves, and the
+  // twin is not looked for again until the cache would revalidate an entry.
   if (absent_twins_.size() >= options_.open_file_cache_entries) {
     absent_twins_.clear();
   }

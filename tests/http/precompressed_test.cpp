@@ -89,6 +89,18 @@ TEST_F(precompressed, a_twin_written_later_is_found_once_the_absence_is_stale) {
   EXPECT_EQ(r.field("Content-Encoding"), "gzip");
 }
 
+TEST_F(precompressed, a_twin_older_than_its_original_is_not_served) {
+  root.set_mtime("a.txt", 1'600'000'100);
+  root.set_mtime("a.txt.gz", 1'600'000'000);  // made before a.txt last changed
+  root.set_mtime("site/index.html", 1'600'000'000);
+  root.set_mtime("site/index.html.gz", 1'600'000'000);  // as old: made from it
+  harness h(root, precompressed_config());
+  const auto stale = h.one(accepting("/a.txt"));
+  EXPECT_EQ(stale.body, original);
+  EXPECT_EQ(stale.field("Content-Encoding"), std::nullopt);
+  EXPECT_EQ(h.one(accepting("/site/")).body, twin);
+}
+
 TEST_F(precompressed, the_twin_has_its_own_etag_for_304_and_if_range) {
   harness h(root, precompressed_config());
   const auto plain = h.one(get("/a.txt"));
