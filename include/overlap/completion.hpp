@@ -153,7 +153,7 @@ class op_awaiter final : public io_op {
 class handler_op final : public io_op {
  public:
   handler_op() : io_op(&deliver) {}
-  void* target = nullptr;  // stream_handler*, accept_handler* or timer_handler*
+  void* target = nullptr;  // stream_handler*, accept_handler*, timer_handler*, readiness_handler*
  private:
   static void deliver(io_op* base);
 };

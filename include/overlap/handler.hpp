@@ -54,4 +54,17 @@ class timer_handler {
   ~timer_handler() = default;
 };
 
+class readiness_handler {
+ public:
+  // descriptor_watch::async_wait: `events` is the poll(2) revents mask
+  // (POLLIN, POLLOUT, POLLERR, POLLHUP, ...) when ec is empty.
+  virtual void on_ready(std::error_code ec, unsigned events) = 0;
+
+ protected:
+  readiness_handler() = default;
+  readiness_handler(const readiness_handler&) = default;
+  readiness_handler& operator=(const readiness_handler&) = default;
+  ~readiness_handler() = default;
+};
+
 }  // namespace overlap

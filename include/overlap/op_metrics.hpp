@@ -24,7 +24,7 @@
 
 namespace overlap {
 
-inline constexpr std::size_t op_kind_count = static_cast<std::size_t>(op_kind::signal) + 1;
+inline constexpr std::size_t op_kind_count = static_cast<std::size_t>(op_kind::poll) + 1;
 
 // Completion latencies in buckets whose upper bounds grow by 4: 1 µs, 4 µs,
 // 16 µs … 268 s, then everything longer.

@@ -45,6 +45,7 @@ enum class op_kind : std::uint8_t {
   close,
   timer,
   signal,
+  poll,  // readiness of a descriptor (descriptor_watch), the poll(2) events in `how`
 };
 
 const char* to_string(op_kind kind) noexcept;
@@ -107,7 +108,7 @@ class io_op : public operation {
   std::int64_t file_offset = 0;  // sendfile, file_read
   int file_fd = -1;              // sendfile
   const void* arg = nullptr;     // file_open: the open_how; file_stat: the statx buffer
-  int how = 0;                   // shutdown; file_stat: statx flags
+  int how = 0;                   // shutdown; file_stat: statx flags; poll: events
   op_options options;
   detail::io_state* sock = nullptr;
   proactor* owner = nullptr;

@@ -45,6 +45,8 @@ const char* to_string(op_kind kind) noexcept {
       return "timer";
     case op_kind::signal:
       return "signal";
+    case op_kind::poll:
+      return "poll";
   }
   return "unknown";
 }
@@ -111,6 +113,10 @@ void handler_op::deliver(io_op* base) {
     }
     case op_kind::timer:
       static_cast<timer_handler*>(self->target)->on_timer_complete(self->ec);
+      return;
+    case op_kind::poll:
+      static_cast<readiness_handler*>(self->target)
+          ->on_ready(self->ec, static_cast<unsigned>(self->bytes));
       return;
     case op_kind::connect:
     case op_kind::shutdown:

@@ -55,7 +55,8 @@ struct op_record;
 // recording into its op_record.
 class recorder final : public overlap::stream_handler,
                        public overlap::accept_handler,
-                       public overlap::timer_handler {
+                       public overlap::timer_handler,
+                       public overlap::readiness_handler {
  public:
   explicit recorder(op_record& r) noexcept : r_(r) {}
   void on_read_complete(std::error_code ec, std::size_t n) override;
@@ -63,6 +64,7 @@ class recorder final : public overlap::stream_handler,
   void on_connect_complete(std::error_code ec) override;
   void on_accept_complete(std::error_code ec, overlap::tcp_stream peer, bool more) override;
   void on_timer_complete(std::error_code ec) override;
+  void on_ready(std::error_code ec, unsigned events) override;
 
  private:
   op_record& r_;
@@ -109,6 +111,9 @@ inline void recorder::on_accept_complete(std::error_code ec, overlap::tcp_stream
 }
 inline void recorder::on_timer_complete(std::error_code ec) {
   r_.note(ec, std::size_t{0});
+}
+inline void recorder::on_ready(std::error_code ec, unsigned events) {
+  r_.note(ec, std::size_t{events});
 }
 
 // Records what a co_await returned.

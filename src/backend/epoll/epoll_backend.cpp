@@ -1,5 +1,6 @@
 #include "epoll_backend.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -181,6 +182,15 @@ void epoll_backend::start(io_op& op) {
 
 void epoll_backend::run(io_op& op) {
   if (attempt(op) == attempt_result::settled) return;
+  if (op.kind == op_kind::poll) {
+    // Any change in the direction asked for wakes it; attempt() then asks
+    // poll(2) what the descriptor is ready for now.
+    std::uint32_t events = 0;
+    if ((op.how & (POLLIN | POLLPRI)) != 0) events |= EPOLLIN;
+    if ((op.how & POLLOUT) != 0) events |= EPOLLOUT;
+    wait_for(op, events != 0 ? events : EPOLLIN | EPOLLOUT);
+    return;
+  }
   const bool writes = op.kind == op_kind::connect || op.kind == op_kind::write_all ||
                       op.kind == op_kind::writev_all || op.kind == op_kind::sendfile;
   wait_for(op, writes ? EPOLLOUT : EPOLLIN);
@@ -241,6 +251,8 @@ epoll_backend::attempt_result epoll_backend::attempt(io_op& op) {
       return attempt_write(op);
     case op_kind::sendfile:
       return attempt_sendfile(op);
+    case op_kind::poll:
+      return attempt_poll(op);
     case op_kind::signal:
       for (;;) {
         const ssize_t n = ::read(op.fd, op.buf, op.len);
@@ -393,6 +405,25 @@ epoll_backend::attempt_result epoll_backend::attempt_write(io_op& op) {
   }
   settle(op, clamp_result(op.done));
   return attempt_result::settled;
+}
+
+// A readiness wait: settled at once if the descriptor is ready now (its
+// edge may have come and gone before the wait), else it waits for an edge.
+// The descriptor is registered before the first look, or at the latest with
+// it: EPOLL_CTL_ADD reports readiness that is already there.
+epoll_backend::attempt_result epoll_backend::attempt_poll(io_op& op) {
+  pollfd p{op.fd, static_cast<short>(op.how), 0};
+  for (;;) {
+    const int n = ::poll(&p, 1, 0);
+    if (n > 0) {
+      settle(op, p.revents);
+      return attempt_result::settled;
+    }
+    if (n == 0) return attempt_result::would_block;
+    if (errno == EINTR) continue;
+    settle(op, -errno);
+    return attempt_result::settled;
+  }
 }
 
 epoll_backend::attempt_result epoll_backend::attempt_sendfile(io_op& op) {
@@ -652,6 +683,7 @@ void epoll_backend::on_io_event(io_op& op, int res, std::uint32_t) {
     case op_kind::shutdown:
     case op_kind::file_open:
     case op_kind::file_stat:
+    case op_kind::poll:  // res: the revents mask
       if (res < 0) {
         op.finish(error_for(op, res), 0);
       } else {

@@ -56,6 +56,7 @@ class epoll_backend final : public backend {
   attempt_result attempt_read(io_op& op);
   attempt_result attempt_write(io_op& op);
   attempt_result attempt_sendfile(io_op& op);
+  attempt_result attempt_poll(io_op& op);
   attempt_result attempt_connect(io_op& op);
   void run(io_op& op);  // attempt; on would_block wait for readiness
   void wait_for(io_op& op, std::uint32_t events);

@@ -387,6 +387,9 @@ void uring_backend::submit_op(io_op& op) {
     case op_kind::sendfile:
       io_uring_prep_poll_add(sqe, op.fd, POLLOUT);
       break;
+    case op_kind::poll:
+      io_uring_prep_poll_add(sqe, op.fd, static_cast<unsigned>(op.how));
+      break;
     case op_kind::file_open:
       io_uring_prep_openat2(sqe, op.fd, op.buf,
                             const_cast<open_how*>(static_cast<const open_how*>(op.arg)));
@@ -506,6 +509,7 @@ void uring_backend::on_io_event(io_op& op, int res, std::uint32_t flags) {
     case op_kind::shutdown:
     case op_kind::file_open:
     case op_kind::file_stat:
+    case op_kind::poll:  // res: the revents mask
       if (res < 0) {
         complete(op, error_for(op, res), 0);
       } else {
