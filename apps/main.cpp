@@ -201,8 +201,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
                       "Serve names starting with '.'");
   serve_cmd->add_flag("--precompressed", serve.http.site.precompressed,
-                      "Serve FILE.gz, where it exists, for FILE to clients that accept gzip "
-                      "(Content-Encoding: gzip; every file response gets Vary: Accept-Encoding)");
+                      "Serve FILE.br, FILE.zst or FILE.gz, where it exists, for FILE to clients "
+                      "that accept that coding (every file response gets Vary: Accept-Encoding)");
   auto* admin_port_opt =
       serve_cmd
           ->add_option("--admin-port", serve.admin_port,

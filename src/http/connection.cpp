@@ -119,10 +119,10 @@ void connection::respond_error(const request* r, http_status status) {
   plan_error(s, status, head_only);
 }
 
-void connection::plan_file(slot_state& s, const request& r, file_pin pin, bool gzip_twin) {
+void connection::plan_file(slot_state& s, const request& r, file_pin pin, bool twin) {
   response_plan& p = s.plan;
   const cached_file& f = *pin;
-  const header_block& lines = gzip_twin ? f.as_gzip_of_original : f.headers;
+  const header_block& lines = twin ? f.as_coded_original : f.headers;
   const bool head_only = r.method == method_kind::head;
   const std::int64_t now = ctx_.clock.now_seconds();
 
@@ -169,7 +169,7 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin, bool g
   }
 
   if (p.status == http_status::ok && f.body_in_memory && !p.close_after && !keep_alive_header_ &&
-      ctx_.site_mutex == nullptr && !gzip_twin) {
+      ctx_.site_mutex == nullptr && !twin) {
     // The common case, a plain 200 over a connection that stays open: the
     // file's shared rendering of it (one per second, for the Date). (A twin
     // has it for its own name, not for the original's.)
@@ -261,13 +261,15 @@ void connection::respond(const request& r) {
   const bool input_was_closed = input_closed_;
   slot_state& s = push_slot(&r, !r.keep_alive || r.must_close);
   response_plan& p = s.plan;
-  const bool want_gzip = ctx_.site.options().precompressed && accepts_gzip(r.accept_encoding);
+  const accepted_codings codings = ctx_.site.options().precompressed
+                                       ? accepted_codings_of(r.accept_encoding)
+                                       : accepted_codings{};
   site_lookup found;
   if (ctx_.site_mutex != nullptr) {
     const std::lock_guard<std::mutex> lock(*ctx_.site_mutex);
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, want_gzip);
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, codings);
   } else {
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, want_gzip);
+    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, codings);
   }
   switch (found.kind) {
     case site_lookup::outcome::pending:
@@ -278,7 +280,7 @@ void connection::respond(const request& r) {
       blocked_path_.assign(ctx_.site.cache().pending_path());
       return;
     case site_lookup::outcome::file:
-      plan_file(s, r, std::move(found.file), found.gzip_twin);
+      plan_file(s, r, std::move(found.file), found.twin);
       return;
     case site_lookup::outcome::redirect: {
       // RFC 9110 §10.2.2: a relative reference; the query is kept.

@@ -2,6 +2,8 @@
 
 #include "text.hpp"
 
+#include <algorithm>
+
 namespace overlap::http {
 namespace {
 
@@ -48,10 +50,44 @@ int weight_of(std::string_view params) noexcept {
 
 }  // namespace
 
-bool accepts_gzip(std::optional<std::string_view> accept_encoding) noexcept {
-  if (!accept_encoding) return false;
-  int gzip = -1;  // best weight given to gzip, -1: not listed
-  int any = -1;   // weight of "*"
+std::string_view coding_token(content_coding c) noexcept {
+  switch (c) {
+    case content_coding::br:
+      return "br";
+    case content_coding::zstd:
+      return "zstd";
+    case content_coding::gzip:
+      break;
+  }
+  return "gzip";
+}
+
+std::string_view twin_suffix(content_coding c) noexcept {
+  switch (c) {
+    case content_coding::br:
+      return ".br";
+    case content_coding::zstd:
+      return ".zst";
+    case content_coding::gzip:
+      break;
+  }
+  return ".gz";
+}
+
+std::optional<content_coding> coding_of_twin(std::string_view path) noexcept {
+  for (std::size_t i = 0; i < content_coding_count; ++i) {
+    const auto c = static_cast<content_coding>(i);
+    if (path.ends_with(twin_suffix(c))) return c;
+  }
+  return std::nullopt;
+}
+
+accepted_codings accepted_codings_of(std::optional<std::string_view> accept_encoding) noexcept {
+  accepted_codings out;
+  if (!accept_encoding) return out;
+  // Best weight named for each coding (-1: not named), and the weight of "*".
+  std::array<int, content_coding_count> named{-1, -1, -1};
+  int any = -1;
   std::string_view rest = *accept_encoding;
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
@@ -62,13 +98,34 @@ bool accepts_gzip(std::optional<std::string_view> accept_encoding) noexcept {
     if (name.empty()) continue;  // "a, , b": empty list elements are allowed (§5.6.1)
     const int q = semi == std::string_view::npos ? 1000 : weight_of(element.substr(semi + 1));
     if (q < 0) continue;
-    if (text::iequals(name, "gzip") || text::iequals(name, "x-gzip")) {
-      gzip = gzip > q ? gzip : q;
-    } else if (name == "*") {
-      any = any > q ? any : q;
+    if (name == "*") {
+      any = std::max(any, q);
+      continue;
+    }
+    for (std::size_t i = 0; i < content_coding_count; ++i) {
+      const auto c = static_cast<content_coding>(i);
+      if (text::iequals(name, coding_token(c)) ||
+          (c == content_coding::gzip && text::iequals(name, "x-gzip"))) {
+        named[i] = std::max(named[i], q);
+      }
     }
   }
-  return gzip >= 0 ? gzip > 0 : any > 0;
+  std::array<int, content_coding_count> weight{};
+  for (std::size_t i = 0; i < content_coding_count; ++i) {
+    weight[i] = named[i] >= 0 ? named[i] : std::max(any, 0);
+  }
+  // At most three: insertion by weight, stable for the server's order.
+  for (std::size_t i = 0; i < content_coding_count; ++i) {
+    if (weight[i] <= 0) continue;
+    std::size_t at = out.count;
+    while (at > 0 && weight[static_cast<std::size_t>(out.best_first[at - 1])] < weight[i]) {
+      out.best_first[at] = out.best_first[at - 1];
+      --at;
+    }
+    out.best_first[at] = static_cast<content_coding>(i);
+    ++out.count;
+  }
+  return out;
 }
 
 }  // namespace overlap::http

@@ -1,5 +1,7 @@
 #include <overlap/http/open_file_cache.hpp>
 
+#include <overlap/http/content_coding.hpp>
+
 #include <overlap/http/http_date.hpp>
 #include <overlap/http/mime_types.hpp>
 
@@ -67,22 +69,23 @@ void append_number(std::string& out, std::uint64_t v, int base = 10) {
 // What a block says beyond the file's own metadata.
 struct representation {
   std::string_view content_type;
-  bool gzip_coding = false;        // Content-Encoding: gzip
+  std::string_view coding;         // Content-Encoding token; empty: none
   std::string_view cache_control;  // empty: none
   bool vary_accept_encoding = false;
 };
 
 void render(header_block& b, const cached_file& f, const representation& r) {
   b.etag = f.etag;
-  if (r.gzip_coding) {
-    b.etag.insert(b.etag.size() - 1, "-gz");
+  if (!r.coding.empty()) {
+    b.etag.pop_back();  // the closing quote
+    b.etag.append("-").append(r.coding).push_back('"');
   }
   std::string& h = b.lines;
   h.clear();
   h.reserve(200 + r.content_type.size() + r.cache_control.size());
   h.append("Content-Type: ").append(r.content_type).append("\r\n");
-  if (r.gzip_coding) {
-    h.append("Content-Encoding: gzip\r\n");
+  if (!r.coding.empty()) {
+    h.append("Content-Encoding: ").append(r.coding).append("\r\n");
   }
   b.not_modified_offset = h.size();
   const auto date = format_http_date(f.mtime_seconds);
@@ -200,13 +203,14 @@ void open_file_cache::finish_entry(std::string_view path, cached_file& f) const 
   append_number(f.etag, f.size, 16);
   f.etag.push_back('"');
   const bool twins = opts_.precompressed;
-  render(f.headers, f, {types_.lookup(path), false, opts_.cache_control, twins});
-  f.as_gzip_of_original.lines.clear();
-  constexpr std::string_view gz = ".gz";
-  if (twins && path.size() > gz.size() + 1 && path.ends_with(gz)) {
+  render(f.headers, f, {types_.lookup(path), {}, opts_.cache_control, twins});
+  f.as_coded_original.lines.clear();
+  const std::optional<content_coding> coding = twins ? coding_of_twin(path) : std::nullopt;
+  if (coding && path.size() > twin_suffix(*coding).size() + 1) {
     // Served for the original's name: the original's type, this coding.
-    const std::string_view original = path.substr(0, path.size() - gz.size());
-    render(f.as_gzip_of_original, f, {types_.lookup(original), true, opts_.cache_control, true});
+    const std::string_view original = path.substr(0, path.size() - twin_suffix(*coding).size());
+    render(f.as_coded_original, f,
+           {types_.lookup(original), coding_token(*coding), opts_.cache_control, true});
   }
 }
 

@@ -60,40 +60,41 @@ site_lookup static_site::failure(open_status s, std::string_view path, int error
   return {site_lookup::outcome::error, http_status::internal_server_error, nullptr};
 }
 
-site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file, bool want_gzip,
-                                      time_point now) {
-  const site_lookup plain{site_lookup::outcome::file, http_status::ok, std::move(file)};
-  if (!want_gzip || !options_.precompressed) {
-    return plain;
+site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
+                                      const accepted_codings& codings, time_point now) {
+  if (!options_.precompressed) {
+    return {site_lookup::outcome::file, http_status::ok, std::move(file)};
   }
-  twin_.assign(file_path).append(".gz");
-  if (const auto it = absent_twins_.find(twin_); it != absent_twins_.end()) {
-    if (now < it->second) {
-      return plain;
+  for (std::size_t i = 0; i < codings.count; ++i) {
+    twin_.assign(file_path).append(twin_suffix(codings.best_first[i]));
+    if (const auto it = absent_twins_.find(twin_); it != absent_twins_.end()) {
+      if (now < it->second) {
+        continue;
+      }
+      absent_twins_.erase(it);  // time to look again
     }
-    absent_twins_.erase(it);  // time to look again
+    open_result t = cache_.open(twin_, now);
+    if (t.status == open_status::pending) {
+      return {site_lookup::outcome::pending, http_status::ok, nullptr};
+    }
+    // A twin older than its original was made from an earlier version of
+    // it: stale content is worse than uncompressed content.
+    if (t.status == open_status::ok && !t.file->as_coded_original.empty() &&
+        !older(*t.file, *file)) {
+      return {site_lookup::outcome::file, http_status::ok, std::move(t.file), true};
+    }
+    // Missing, a directory, unreadable, stale: not looked for again until
+    // the cache would revalidate an entry.
+    if (absent_twins_.size() >= options_.open_file_cache_entries) {
+      absent_twins_.clear();
+    }
+    absent_twins_.emplace(twin_, now + options_.revalidate_interval_ms);
   }
-  open_result t = cache_.open(twin_, now);
-  if (t.status == open_status::pending) {
-    return {site_lookup::outcome::pending, http_status::ok, nullptr};
-  }
-  // A twin older than its original was made from an earlier version of it:
-  // stale content is worse than uncompressed content.
-  if (t.status == open_status::ok && !t.file->as_gzip_of_original.empty() &&
-      !older(*t.file, *plain.file)) {
-    return {site_lookup::outcome::file, http_status::ok, std::move(t.file), true};
-  }
-  // Missing, a directory, unreadable, stale: the original serves, and the
-  // twin is not looked for again until the cache would revalidate an entry.
-  if (absent_twins_.size() >= options_.open_file_cache_entries) {
-    absent_twins_.clear();
-  }
-  absent_twins_.emplace(twin_, now + options_.revalidate_interval_ms);
-  return plain;
+  return {site_lookup::outcome::file, http_status::ok, std::move(file)};
 }
 
 site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
-                                 bool want_gzip) {
+                                 const accepted_codings& codings) {
   const bool directory_request = path.size() > 1 && path.back() == '/';
   const std::string_view key = directory_request ? path.substr(0, path.size() - 1) : path;
   open_result r = cache_.open(key, now);
@@ -109,7 +110,7 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
     if (directory_request) {
       return {site_lookup::outcome::error, http_status::not_found, nullptr};
     }
-    return file_or_twin(key, std::move(r.file), want_gzip, now);
+    return file_or_twin(key, std::move(r.file), codings, now);
   }
   // A directory. Without the trailing '/', relative links in its index page
   // would resolve against the parent, hence the redirect.
@@ -129,7 +130,7 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
     }
     if (ir.status == open_status::ok) {
       if (ir.file->type == cached_file::kind::regular) {
-        return file_or_twin(scratch_, std::move(ir.file), want_gzip, now);
+        return file_or_twin(scratch_, std::move(ir.file), codings, now);
       }
       continue;  // a directory called index.html is not an index file
     }

@@ -67,6 +67,7 @@ struct environment {
     write_file(root / "empty.txt", "");
     write_file(root / "small.txt.gz", "pretend gzip twin\n");  // --precompressed twins
     write_file(root / "big.bin.gz", std::string(20'000, 'z'));
+    write_file(root / "index.html.br", "pretend brotli twin\n");
     write_file(root / "dir" / "index.html", "<p>dir index</p>\n");
     write_file(root / "list" / "a.css", "a{}");
     write_file(root / "list" / ".hidden", "hidden");

@@ -1,6 +1,7 @@
-// --precompressed: "X.gz" sent for X to clients that accept gzip, with X's
-// type, Content-Encoding: gzip, its own ETag, and Vary on every file
-// response; plus the Accept-Encoding negotiation (RFC 9110 §12.5.3).
+// --precompressed: "X.br", "X.zst" or "X.gz" sent for X to clients that
+// accept that coding, with X's type, Content-Encoding, its own ETag, and
+// Vary on every file response; plus the Accept-Encoding negotiation
+// (RFC 9110 §12.5.3).
 #include "http_test_support.hpp"
 
 #include <overlap/http/content_coding.hpp>
@@ -153,6 +154,38 @@ TEST_F(precompressed, the_gz_file_asked_for_by_name_is_itself) {
   EXPECT_EQ(r.field("Content-Encoding"), std::nullopt);
 }
 
+TEST_F(precompressed, the_best_coding_with_a_twin_is_chosen) {
+  const std::string br_twin = "pretend-brotli";
+  const std::string zstd_twin = "pretend-zstd";
+  root.write("a.txt.br", br_twin);
+  root.write("site/index.html.zst", zstd_twin);
+  harness h(root, precompressed_config());
+  struct expectation {
+    const char* target;
+    const char* codings;
+    const std::string& body;
+    std::optional<std::string> coding;
+  };
+  for (const expectation& e : {
+           expectation{"/a.txt", "gzip, deflate, br, zstd", br_twin, "br"},
+           expectation{"/a.txt", "gzip, br;q=0.5", twin, "gzip"},
+           expectation{"/a.txt", "zstd, gzip;q=0", original, std::nullopt},  // no .zst twin
+           expectation{"/site/", "br, zstd, gzip", zstd_twin, "zstd"},       // no .br twin
+           expectation{"/site/", "gzip", twin, "gzip"},
+       }) {
+    const auto r = h.one(accepting(e.target, e.codings));
+    EXPECT_EQ(r.body, e.body) << e.target << " " << e.codings;
+    EXPECT_EQ(r.field("Content-Encoding"), e.coding) << e.target << " " << e.codings;
+    EXPECT_EQ(r.field("Vary"), "Accept-Encoding");
+  }
+  // Each coding's twin has a tag of its own.
+  const auto br = h.one(accepting("/a.txt", "br")).field("ETag");
+  const auto gz = h.one(accepting("/a.txt", "gzip")).field("ETag");
+  ASSERT_TRUE(br && gz);
+  EXPECT_NE(*br, *gz);
+  EXPECT_TRUE(br->ends_with("-br\""));
+}
+
 TEST_F(precompressed, repeated_accept_encoding_fields_are_one_list) {
   harness h(root, precompressed_config());
   const auto r = h.one(get("/a.txt", "Accept-Encoding: br\r\nAccept-Encoding: gzip\r\n"));
@@ -188,30 +221,51 @@ TEST_F(precompressed, deferred_loads_of_the_twin_and_of_its_absence) {
   }
 }
 
-TEST(accepts_gzip, listed_with_a_weight_above_zero) {
-  EXPECT_TRUE(accepts_gzip("gzip"));
-  EXPECT_TRUE(accepts_gzip("GZIP"));
-  EXPECT_TRUE(accepts_gzip("x-gzip"));
-  EXPECT_TRUE(accepts_gzip("deflate, gzip;q=0.5, br;q=1.0"));
-  EXPECT_TRUE(accepts_gzip("gzip ; q=0.001"));
-  EXPECT_TRUE(accepts_gzip("br, , gzip"));  // empty list elements are allowed
-  EXPECT_TRUE(accepts_gzip("*"));
-  EXPECT_TRUE(accepts_gzip("br;q=1, *;q=0.1"));
+// What accepted_codings_of() orders, as tokens: "br zstd gzip".
+std::string order(std::optional<std::string_view> field) {
+  const accepted_codings a = accepted_codings_of(field);
+  std::string out;
+  for (std::size_t i = 0; i < a.count; ++i) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(coding_token(a.best_first[i]));
+  }
+  return out;
 }
 
-TEST(accepts_gzip, refused_absent_or_malformed) {
-  EXPECT_FALSE(accepts_gzip(std::nullopt));  // no field: the file as it is
-  EXPECT_FALSE(accepts_gzip(""));            // only identity
-  EXPECT_FALSE(accepts_gzip("identity"));
-  EXPECT_FALSE(accepts_gzip("br, deflate"));
-  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
-  EXPECT_FALSE(accepts_gzip("gzip;q=0.000"));
-  EXPECT_FALSE(accepts_gzip("gzip;q=0, *"));  // listed by name: the name's weight rules
-  EXPECT_FALSE(accepts_gzip("*;q=0"));
-  EXPECT_FALSE(accepts_gzip("gzip;q=2"));       // not a qvalue: the element is ignored
-  EXPECT_FALSE(accepts_gzip("gzip;q=0.5000"));  // at most three decimals
-  EXPECT_FALSE(accepts_gzip("gzip;q"));
-  EXPECT_FALSE(accepts_gzip("gzipx, xgzip"));
+TEST(accepted_codings, named_with_a_weight_above_zero_best_first) {
+  EXPECT_EQ(order("gzip"), "gzip");
+  EXPECT_EQ(order("GZIP"), "gzip");
+  EXPECT_EQ(order("x-gzip"), "gzip");
+  EXPECT_EQ(order("gzip, deflate, br, zstd"), "br zstd gzip");  // ties: the server's order
+  EXPECT_EQ(order("deflate, gzip;q=0.5, br;q=1.0"), "br gzip");
+  EXPECT_EQ(order("br;q=0.2, gzip;q=0.9, zstd;q=0.5"), "gzip zstd br");
+  EXPECT_EQ(order("gzip ; q=0.001"), "gzip");
+  EXPECT_EQ(order("br, , gzip"), "br gzip");  // empty list elements are allowed
+  EXPECT_EQ(order("*"), "br zstd gzip");
+  EXPECT_EQ(order("gzip, *;q=0.1"), "gzip br zstd");
+  EXPECT_EQ(order("br;q=0, *"), "zstd gzip");  // a named coding's weight rules
+}
+
+TEST(accepted_codings, refused_absent_or_malformed) {
+  EXPECT_EQ(order(std::nullopt), "");  // no field: the file as it is
+  EXPECT_EQ(order(""), "");            // only identity
+  EXPECT_EQ(order("identity"), "");
+  EXPECT_EQ(order("deflate, compress"), "");
+  EXPECT_EQ(order("gzip;q=0"), "");
+  EXPECT_EQ(order("gzip;q=0.000"), "");
+  EXPECT_EQ(order("*;q=0"), "");
+  EXPECT_EQ(order("gzip;q=2"), "");       // not a qvalue: the element is ignored
+  EXPECT_EQ(order("gzip;q=0.5000"), "");  // at most three decimals
+  EXPECT_EQ(order("gzip;q"), "");
+  EXPECT_EQ(order("gzipx, xgzip, brotli"), "");
+}
+
+TEST(content_coding, twin_suffixes) {
+  EXPECT_EQ(coding_of_twin("/a.js.br"), content_coding::br);
+  EXPECT_EQ(coding_of_twin("/a.js.zst"), content_coding::zstd);
+  EXPECT_EQ(coding_of_twin("/a.js.gz"), content_coding::gzip);
+  EXPECT_EQ(coding_of_twin("/a.js"), std::nullopt);
+  EXPECT_EQ(coding_of_twin("/a.tgz"), std::nullopt);
 }
 
 }  // namespace

@@ -137,8 +137,8 @@ class connection {
   void respond_error(const request* r, http_status s);
   void plan_error(slot_state& s, http_status status, bool head_only,
                   std::string_view extra_fields = {});
-  // `gzip_twin`: `file` is the requested file's precompressed twin.
-  void plan_file(slot_state& s, const request& r, file_pin file, bool gzip_twin);
+  // `twin`: `file` is a precompressed twin of the requested file.
+  void plan_file(slot_state& s, const request& r, file_pin file, bool twin);
   void finish_head(response_plan& p) const;
   std::shared_ptr<const rendered_response> ok_response(const cached_file& f) const;
 

@@ -35,7 +35,7 @@ struct rendered_response {
 };
 
 // A file's representation header lines, rendered once:
-//   Content-Type: …\r\n  [Content-Encoding: gzip\r\n]
+//   Content-Type: …\r\n  [Content-Encoding: br|zstd|gzip\r\n]
 //   ETag: …\r\n  Last-Modified: …\r\n  [Cache-Control: …\r\n]  [Vary: Accept-Encoding\r\n]
 //   Accept-Ranges: bytes\r\n  Content-Length: N\r\n
 // and views that select the parts each response needs.
@@ -75,17 +75,19 @@ struct cached_file {
   dev_t device = 0;
 
   // Strong: "\"<hex mtime ns>-<hex size>\"", quotes included. (The same
-  // bytes served as another name's gzip coding have "…-gz": another
-  // representation, so another tag; see as_gzip_of_original.etag.)
+  // bytes served as a coding of another name have "…-br", "…-zstd" or
+  // "…-gzip": another representation, so another tag; see
+  // as_coded_original.etag.)
   std::string etag;
   std::string body;  // whole file when size <= small_file_bytes (body_in_memory)
   bool body_in_memory = false;
 
   // The file served as itself.
   header_block headers;
-  // With precompressed twins on, a file named "X.gz" served for a request of
-  // X: X's Content-Type, Content-Encoding: gzip. Empty otherwise.
-  header_block as_gzip_of_original;
+  // With precompressed twins on, a file named "X.br", "X.zst" or "X.gz"
+  // served for a request of X: X's Content-Type, and the suffix's coding as
+  // Content-Encoding. Empty otherwise.
+  header_block as_coded_original;
 
   // Renderings of the 200 response, for body_in_memory files (see
   // connection::ok_response): this second's, and the one before it, which
@@ -138,8 +140,8 @@ class open_file_cache {
     std::size_t small_file_bytes = default_small_file_bytes;
     std::chrono::milliseconds revalidate_interval_ms = default_revalidate_interval_ms;
     std::string cache_control;  // field value for every file response; empty: none
-    // Render "X.gz" entries for serving as X's gzip coding too, and add
-    // "Vary: Accept-Encoding" to every file's lines.
+    // Render "X.br", "X.zst" and "X.gz" entries for serving as a coding of
+    // X too, and add "Vary: Accept-Encoding" to every file's lines.
     bool precompressed = false;
   };
 

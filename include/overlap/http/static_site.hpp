@@ -2,6 +2,7 @@
 // redirect, an index file, a generated listing, or an error status.
 #pragma once
 
+#include <overlap/http/content_coding.hpp>
 #include <overlap/http/file_descriptor.hpp>
 #include <overlap/http/limits.hpp>
 #include <overlap/http/mime_types.hpp>
@@ -27,9 +28,9 @@ struct site_lookup {
   outcome kind = outcome::error;
   http_status status = http_status::not_found;
   file_pin file;
-  // `file` is the requested file's precompressed twin ("X.gz" for X), to be
-  // sent with its as_gzip_of_original header lines.
-  bool gzip_twin = false;
+  // `file` is the requested file's precompressed twin ("X.br", "X.zst" or
+  // "X.gz" for X), to be sent with its as_coded_original header lines.
+  bool twin = false;
 };
 
 // Not thread-safe: one per thread/shard (it owns an open_file_cache).
@@ -48,11 +49,12 @@ class static_site {
 
   // `path` comes from normalize_path(): starts with '/', ends with '/' when a
   // directory was requested. `listing` (capacity reused) receives the HTML of
-  // an autoindex page when the outcome is `listing`. `want_gzip`: the client
-  // accepts gzip (accepts_gzip()); with options().precompressed, a regular
-  // file's "X.gz" twin is then looked up and, if there, served instead.
+  // an autoindex page when the outcome is `listing`. `codings`: what the
+  // client accepts (accepted_codings_of()); with options().precompressed, a
+  // regular file's twins in those codings are looked up, best first, and
+  // the first one there (and not older than the file) is served instead.
   site_lookup resolve(std::string_view path, time_point now, std::string& listing,
-                      bool want_gzip = false);
+                      const accepted_codings& codings = {});
 
   void set_error_reporter(error_reporter r) { report_ = std::move(r); }
   const site_options& options() const noexcept { return options_; }
@@ -62,16 +64,16 @@ class static_site {
 
  private:
   site_lookup failure(open_status s, std::string_view path, int error_number);
-  // The regular file found at `file_path`, or its gzip twin.
-  site_lookup file_or_twin(std::string_view file_path, file_pin file, bool want_gzip,
-                           time_point now);
+  // The regular file found at `file_path`, or a twin of it.
+  site_lookup file_or_twin(std::string_view file_path, file_pin file,
+                           const accepted_codings& codings, time_point now);
 
   file_descriptor docroot_;
   site_options options_;
   mime_types types_;
   open_file_cache cache_;
   std::string scratch_;  // key of the index file being tried
-  std::string twin_;     // key of the gzip twin being tried
+  std::string twin_;     // key of the twin being tried
   // Twins found missing (or unusable), until when that is believed: the
   // cache keeps no failures, and most files have no twin. At most
   // options_.open_file_cache_entries names; cleared when full.
