@@ -48,30 +48,25 @@ int weight_of(std::string_view params) noexcept {
   return q;
 }
 
+// Indexed by content_coding.
+struct names {
+  std::string_view token;   // Content-Encoding
+  std::string_view suffix;  // of the twin's file name
+};
+constexpr std::array<names, content_coding_count> coding_names{{
+    {"br", ".br"},
+    {"zstd", ".zst"},
+    {"gzip", ".gz"},
+}};
+
 }  // namespace
 
 std::string_view coding_token(content_coding c) noexcept {
-  switch (c) {
-    case content_coding::br:
-      return "br";
-    case content_coding::zstd:
-      return "zstd";
-    case content_coding::gzip:
-      break;
-  }
-  return "gzip";
+  return coding_names[static_cast<std::size_t>(c)].token;
 }
 
 std::string_view twin_suffix(content_coding c) noexcept {
-  switch (c) {
-    case content_coding::br:
-      return ".br";
-    case content_coding::zstd:
-      return ".zst";
-    case content_coding::gzip:
-      break;
-  }
-  return ".gz";
+  return coding_names[static_cast<std::size_t>(c)].suffix;
 }
 
 std::optional<content_coding> coding_of_twin(std::string_view path) noexcept {
