@@ -13,6 +13,7 @@
 #include "bench_http.hpp"
 #include "echo_server.hpp"
 #include "overlap/http/field_value.hpp"
+#include "overlap/http/target.hpp"
 #include "overlap/server/server_config.hpp"
 
 namespace {
@@ -200,6 +201,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_flag("--dotfiles", serve.http.site.serve_dotfiles,
                       "Serve names starting with '.'");
+  serve_cmd
+      ->add_option("--fallback", serve.http.site.fallback,
+                   "File served with 200 for requests of files that do not exist, e.g. "
+                   "/index.html for a single-page application (default: 404)")
+      ->check(
+          [](const std::string& v) {
+            std::string normal;
+            const bool ok =
+                v.size() > 1 && v.front() == '/' && v.back() != '/' &&
+                overlap::http::normalize_path(v, true, normal) == overlap::http::path_outcome::ok &&
+                normal == v;
+            return ok ? std::string() : "must be a file's path below DIR, such as /index.html";
+          },
+          "PATH");
   serve_cmd->add_flag("--precompressed", serve.http.site.precompressed,
                       "Serve FILE.br, FILE.zst or FILE.gz, where it exists, for FILE to clients "
                       "that accept that coding (every file response gets Vary: Accept-Encoding)");

@@ -95,6 +95,26 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
 
 site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
                                  const accepted_codings& codings) {
+  site_lookup found = resolve_path(path, now, listing, codings);
+  const std::string& fallback = options_.fallback;
+  if (found.kind != site_lookup::outcome::error || found.status != http_status::not_found ||
+      fallback.empty() || path == fallback) {
+    return found;
+  }
+  // Only a regular file stands in: the fallback is never a listing or a
+  // redirect, whatever is at its path.
+  open_result r = cache_.open(fallback, now);
+  if (r.status == open_status::pending) {
+    return {site_lookup::outcome::pending, http_status::ok, nullptr};
+  }
+  if (r.status != open_status::ok || r.file->type != cached_file::kind::regular) {
+    return found;
+  }
+  return file_or_twin(fallback, std::move(r.file), codings, now);
+}
+
+site_lookup static_site::resolve_path(std::string_view path, time_point now, std::string& listing,
+                                      const accepted_codings& codings) {
   const bool directory_request = path.size() > 1 && path.back() == '/';
   const std::string_view key = directory_request ? path.substr(0, path.size() - 1) : path;
   open_result r = cache_.open(key, now);

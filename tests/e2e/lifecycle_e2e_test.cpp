@@ -428,6 +428,17 @@ TEST(e2e_command_line, cache_control_that_is_not_a_field_value_is_rejected) {
   }
 }
 
+TEST(e2e_command_line, fallback_that_is_not_a_file_path_is_rejected) {
+  temp_dir docroot;
+  for (const char* value : {"", "index.html", "/", "/app/", "/../etc/passwd", "/a/./b", "/a%2Fb"}) {
+    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--access-log",
+                                "off", "--fallback", value});
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << value << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("--fallback"), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+  }
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();

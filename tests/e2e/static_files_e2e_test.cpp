@@ -406,6 +406,23 @@ TEST(e2e_precompressed, twins_go_to_clients_that_accept_their_coding) {
   }
 }
 
+// --fallback /index.html: a single-page application's routes get the app.
+TEST(e2e_fallback, missing_files_get_the_fallback_with_200) {
+  temp_dir docroot;
+  const std::string app = random_bytes(3000, 31);
+  write_file(docroot / "index.html", app);
+  write_file(docroot / "style.css", "a{}");
+  server_process server(docroot.path(), {.extra = {"--fallback", "/index.html"}});
+  http_client client(server.port());
+  for (const char* target : {"/users/42", "/deep/link/page", "/index.html"}) {
+    const auto r = client.request(make_request("GET", target));
+    EXPECT_EQ(r.status, 200) << target << "\n" << r.head;
+    EXPECT_TRUE(same_bytes(r.body, app)) << target;
+  }
+  const auto css = client.request(make_request("GET", "/style.css"));
+  EXPECT_EQ(css.body, "a{}");
+}
+
 TEST(e2e_conditional, failed_if_match_or_if_unmodified_since_is_412) {
   dated_site site;
   server_process server(site.docroot.path());

@@ -77,6 +77,10 @@ struct site_options {
   // accepts gzip (Content-Encoding: gzip, X's Content-Type); every file
   // response then carries "Vary: Accept-Encoding".
   bool precompressed = false;
+  // A file (a normalised path, e.g. "/index.html") served with 200 for any
+  // GET/HEAD whose file does not exist, as single-page applications need;
+  // empty: such requests get 404.
+  std::string fallback;
 };
 
 // Everything the HTTP core is configured with, in one place.

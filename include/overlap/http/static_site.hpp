@@ -53,6 +53,8 @@ class static_site {
   // client accepts (accepted_codings_of()); with options().precompressed, a
   // regular file's twins in those codings are looked up, best first, and
   // the first one there (and not older than the file) is served instead.
+  // With options().fallback, a path whose file does not exist resolves to
+  // the fallback file instead (a missing fallback file stays 404).
   site_lookup resolve(std::string_view path, time_point now, std::string& listing,
                       const accepted_codings& codings = {});
 
@@ -64,6 +66,8 @@ class static_site {
 
  private:
   site_lookup failure(open_status s, std::string_view path, int error_number);
+  site_lookup resolve_path(std::string_view path, time_point now, std::string& listing,
+                           const accepted_codings& codings);
   // The regular file found at `file_path`, or a twin of it.
   site_lookup file_or_twin(std::string_view file_path, file_pin file,
                            const accepted_codings& codings, time_point now);
