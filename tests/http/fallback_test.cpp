@@ -87,19 +87,7 @@ TEST_F(fallback, the_fallbacks_precompressed_twin_is_used) {
 TEST_F(fallback, deferred_loads_end_in_the_fallback) {
   harness h(root, fallback_config());
   h.site().cache().defer_misses(true);
-  const std::string in = get("/users/42") + get("/users/43");
-  std::size_t used = h.conn().feed(std::span<const char>(in));
-  int loads = 0;
-  while (h.conn().blocked()) {
-    ASSERT_LT(++loads, 10) << "loads do not converge";
-    h.site().cache().load_now(h.conn().blocked_path(), h.clock().now());
-    h.conn().resume();
-    h.site().cache().drop_handoff();
-    used += h.conn().feed(std::span<const char>(in).subspan(used));
-  }
-  EXPECT_EQ(used, in.size());
-  std::vector<wire_response> out;
-  h.drain(out);
+  const auto out = h.exchange_loading(get("/users/42") + get("/users/43"));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].body, app);
   EXPECT_EQ(out[1].body, app);

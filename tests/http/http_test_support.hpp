@@ -158,6 +158,28 @@ class harness {
     }
   }
 
+  // exchange() for a cache that defers misses (what the server does): each
+  // time the connection blocks, the load it waits for is done synchronously
+  // (as the server's loader would, asynchronously) and it resumes. Fails
+  // the test if the loads do not converge.
+  std::vector<wire_response> exchange_loading(std::string_view input) {
+    std::size_t used = conn_->feed(std::span<const char>(input));
+    for (int loads = 0; conn_->blocked(); ++loads) {
+      if (loads == 16) {
+        ADD_FAILURE() << "loads do not converge, last waiting for " << conn_->blocked_path();
+        break;
+      }
+      site_.cache().load_now(conn_->blocked_path(), clock_.now());
+      conn_->resume();
+      site_.cache().drop_handoff();
+      used += conn_->feed(std::span<const char>(input).subspan(used));
+    }
+    EXPECT_EQ(used, input.size());
+    std::vector<wire_response> out;
+    drain(out);
+    return out;
+  }
+
   wire_response one(std::string_view input) {
     auto r = exchange(input);
     EXPECT_EQ(r.size(), 1u) << "for input: " << input;

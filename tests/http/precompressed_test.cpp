@@ -196,16 +196,7 @@ TEST_F(precompressed, deferred_loads_of_the_twin_and_of_its_absence) {
   harness h(root, precompressed_config());
   h.site().cache().defer_misses(true);
   auto serve = [&h](const std::string& in) {
-    std::size_t used = h.conn().feed(std::span<const char>(in));
-    while (h.conn().blocked()) {
-      h.site().cache().load_now(h.conn().blocked_path(), h.clock().now());
-      h.conn().resume();
-      h.site().cache().drop_handoff();
-      used += h.conn().feed(std::span<const char>(in).subspan(used));
-    }
-    EXPECT_EQ(used, in.size());
-    std::vector<wire_response> out;
-    h.drain(out);
+    const auto out = h.exchange_loading(in);
     EXPECT_EQ(out.size(), 1u);
     return out.empty() ? wire_response{} : out.front();
   };
