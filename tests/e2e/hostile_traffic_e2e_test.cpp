@@ -144,6 +144,9 @@ class hostile_client {
         "Transfer-Encoding: chunked",
         "Transfer-Encoding: gzip, chunked",
         "Expect: 100-continue",
+        "Accept-Encoding: gzip, deflate, br, zstd",
+        "Accept-Encoding: *;q=0.5, gzip;q=0",
+        "Accept-Encoding: br;q=abc",
         " folded continuation",
         "X-Space : before colon",
         "NoColonHere",
@@ -190,6 +193,9 @@ struct site {
     write_file(root / "www" / "big.bin", big);
     write_file(root / "www" / "dir" / "index.html", "<p>index</p>");
     write_file(root / "www" / ".hidden", "hidden");
+    // Twins for --precompressed, small and large; none for the index.
+    write_file(root / "www" / "small.txt.gz", random_bytes(400, 73));
+    write_file(root / "www" / "big.bin.br", random_bytes(300'000, 74));
     write_file(root / "secret", secret);
   }
   std::filesystem::path docroot() const { return root / "www"; }
@@ -271,8 +277,12 @@ class e2e_hostile_traffic : public ::testing::TestWithParam<hostile_case> {};
 
 TEST_P(e2e_hostile_traffic, leaves_other_clients_and_the_server_unharmed) {
   const site s;
-  // Short timeouts so that abandoned half-requests are reaped during the run.
-  std::vector<std::string> flags{"--header-timeout", "1", "--keepalive-timeout", "2"};
+  // Short timeouts so that abandoned half-requests are reaped during the run;
+  // the deployment options on, so their paths see the same traffic.
+  std::vector<std::string> flags{
+      "--header-timeout", "1",          "--keepalive-timeout", "2",
+      "--precompressed",  "--fallback", "/dir/index.html",     "--cache-control",
+      "max-age=60"};
   if (GetParam().tiny_ring) {
     const std::string model = serve_model();
     if (!model.empty() && model != "proactor")
