@@ -32,9 +32,13 @@ overlap::task<void> echo(overlap::tcp_stream s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long port = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 7000;
-  const auto ep = overlap::endpoint::parse("127.0.0.1", static_cast<std::uint16_t>(port));
-  if (argc > 2 || port < 0 || port > 65535 || !ep) {
+  char* end = nullptr;
+  const long port = argc > 1 ? std::strtol(argv[1], &end, 10) : 7000;
+  const bool valid =
+      argc <= 2 && (argc == 1 || (*argv[1] != '\0' && *end == '\0')) && port >= 0 && port <= 65535;
+  const auto ep =
+      overlap::endpoint::parse("127.0.0.1", static_cast<std::uint16_t>(valid ? port : 0));
+  if (!valid || !ep) {
     std::fprintf(stderr, "usage: echo_server [PORT]\n");
     return 2;
   }

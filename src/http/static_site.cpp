@@ -67,11 +67,8 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
   }
   for (std::size_t i = 0; i < codings.count; ++i) {
     twin_.assign(file_path).append(twin_suffix(codings.best_first[i]));
-    if (const auto it = absent_twins_.find(twin_); it != absent_twins_.end()) {
-      if (now < it->second) {
-        continue;
-      }
-      absent_twins_.erase(it);  // time to look again
+    if (known_absent(twin_, now)) {
+      continue;
     }
     open_result t = cache_.open(twin_, now);
     if (t.status == open_status::pending) {
@@ -85,21 +82,44 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
     }
     // Missing, a directory, unreadable, stale: not looked for again until
     // the cache would revalidate an entry.
-    if (absent_twins_.size() >= options_.open_file_cache_entries) {
-      absent_twins_.clear();
-    }
-    absent_twins_.emplace(twin_, now + options_.revalidate_interval_ms);
+    remember_absent(twin_, now);
   }
   return {site_lookup::outcome::file, http_status::ok, std::move(file)};
 }
 
+bool static_site::known_absent(std::string_view path, time_point now) {
+  absent_key_.assign(path);
+  const auto it = absent_.find(absent_key_);
+  if (it == absent_.end()) {
+    return false;
+  }
+  if (now < it->second) {
+    return true;
+  }
+  absent_.erase(it);  // time to look again
+  return false;
+}
+
+void static_site::remember_absent(std::string_view path, time_point now) {
+  if (absent_.size() >= options_.open_file_cache_entries) {
+    absent_.clear();
+  }
+  absent_.insert_or_assign(std::string(path), now + options_.revalidate_interval_ms);
+}
+
 site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
                                  const accepted_codings& codings) {
-  site_lookup found = resolve_path(path, now, listing, codings);
   const std::string& fallback = options_.fallback;
-  if (found.kind != site_lookup::outcome::error || found.status != http_status::not_found ||
-      fallback.empty() || path == fallback) {
-    return found;
+  if (fallback.empty() || path == fallback) {
+    return resolve_path(path, now, listing, codings);
+  }
+  site_lookup found{site_lookup::outcome::error, http_status::not_found, nullptr};
+  if (!known_absent(path, now)) {
+    found = resolve_path(path, now, listing, codings);
+    if (found.kind != site_lookup::outcome::error || found.status != http_status::not_found) {
+      return found;
+    }
+    remember_absent(path, now);
   }
   // Only a regular file stands in: the fallback is never a listing or a
   // redirect, whatever is at its path.

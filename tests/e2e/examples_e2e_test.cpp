@@ -40,11 +40,13 @@ TEST(e2e_examples, echo_server_echoes_and_stops_on_sigterm) {
 }
 
 TEST(e2e_examples, echo_server_refuses_a_bad_port) {
-  child_process bad({EXAMPLE_ECHO_SERVER, "70000"});
-  const exit_result exit = bad.wait(exit_timeout);
-  EXPECT_TRUE(exit.exited && !exit.clean_exit(0)) << exit.describe();
-  bad.wait_for_stderr_close(exit_timeout);
-  EXPECT_NE(bad.stderr_text().find("usage"), std::string::npos) << bad.stderr_text();
+  for (const char* port : {"70000", "-1", "80x", ""}) {
+    child_process bad({EXAMPLE_ECHO_SERVER, port});
+    const exit_result exit = bad.wait(exit_timeout);
+    EXPECT_TRUE(exit.exited && !exit.clean_exit(0)) << port << ": " << exit.describe();
+    bad.wait_for_stderr_close(exit_timeout);
+    EXPECT_NE(bad.stderr_text().find("usage"), std::string::npos) << bad.stderr_text();
+  }
 }
 
 TEST(e2e_examples, follow_fifo_prints_each_line_until_the_writer_closes) {

@@ -413,30 +413,29 @@ TEST(e2e_command_line, receive_buffer_flags_out_of_range_are_rejected) {
   }
 }
 
-// A --cache-control value is copied into responses as it is, so one that
-// could end the field (or add another) never gets as far as a listener.
-TEST(e2e_command_line, cache_control_that_is_not_a_field_value_is_rejected) {
+// `overlap serve DIR FLAG VALUE` exits non-zero for each value, naming the
+// flag on stderr, and never starts listening.
+void expect_values_rejected(const std::string& flag, const std::vector<std::string>& values) {
   temp_dir docroot;
-  for (const std::string& value :
-       {std::string(), std::string(" max-age=60"), std::string("max-age=60\r\nSet-Cookie: a=b"),
-        std::string(2000, 'x')}) {
-    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--access-log",
-                                "off", "--cache-control", value});
+  for (const std::string& value : values) {
+    const auto r = run_overlap(
+        {"serve", docroot.path().string(), "--port", "0", "--access-log", "off", flag, value});
     EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << value << ": " << r.exit.describe();
-    EXPECT_NE(r.stderr_text.find("--cache-control"), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find(flag), std::string::npos) << r.stderr_text;
     EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
   }
 }
 
+// A --cache-control value is copied into responses as it is, so one that
+// could end the field (or add another) never gets as far as a listener.
+TEST(e2e_command_line, cache_control_that_is_not_a_field_value_is_rejected) {
+  expect_values_rejected("--cache-control", {"", " max-age=60", "max-age=60\r\nSet-Cookie: a=b",
+                                             std::string(2000, 'x')});
+}
+
 TEST(e2e_command_line, fallback_that_is_not_a_file_path_is_rejected) {
-  temp_dir docroot;
-  for (const char* value : {"", "index.html", "/", "/app/", "/../etc/passwd", "/a/./b", "/a%2Fb"}) {
-    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--access-log",
-                                "off", "--fallback", value});
-    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << value << ": " << r.exit.describe();
-    EXPECT_NE(r.stderr_text.find("--fallback"), std::string::npos) << r.stderr_text;
-    EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
-  }
+  expect_values_rejected("--fallback",
+                         {"", "index.html", "/", "/app/", "/../etc/passwd", "/a/./b", "/a%2Fb"});
 }
 
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {

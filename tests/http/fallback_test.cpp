@@ -93,5 +93,29 @@ TEST_F(fallback, deferred_loads_end_in_the_fallback) {
   EXPECT_EQ(out[1].body, app);
 }
 
+// With twins on and a client that accepts them, the missing path, the
+// fallback and its (missing) twin are three loads; each outcome must stick,
+// or the request would go round them for ever.
+TEST_F(fallback, deferred_loads_converge_when_the_fallback_has_no_twin) {
+  http_config c = fallback_config();
+  c.site.precompressed = true;
+  harness h(root, c);
+  h.site().cache().defer_misses(true);
+  const auto out = h.exchange_loading(get("/users/42", "Accept-Encoding: gzip, br\r\n") +
+                                      get("/users/43", "Accept-Encoding: gzip\r\n"));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].body, app);
+  EXPECT_EQ(out[1].body, app);
+  EXPECT_EQ(out[1].field("Content-Encoding"), std::nullopt);
+}
+
+TEST_F(fallback, a_file_written_after_its_404_is_served_once_the_absence_is_stale) {
+  harness h(root, fallback_config());
+  EXPECT_EQ(h.one(get("/late.txt")).body, app);
+  root.write("late.txt", "late");
+  h.advance(std::chrono::milliseconds(1100));  // past the revalidation interval
+  EXPECT_EQ(h.one(get("/late.txt")).body, "late");
+}
+
 }  // namespace
 }  // namespace overlap::http::testing

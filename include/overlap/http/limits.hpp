@@ -73,9 +73,10 @@ struct site_options {
   // (e.g. "public, max-age=3600"); empty: no Cache-Control. Check it with
   // is_field_value() first: it is copied into responses as it is.
   std::string cache_control;
-  // Serve "X.gz", when it exists, for a request of X from a client that
-  // accepts gzip (Content-Encoding: gzip, X's Content-Type); every file
-  // response then carries "Vary: Accept-Encoding".
+  // Serve a twin "X.br", "X.zst" or "X.gz", when it exists and is not older
+  // than X, for a request of X from a client that accepts that coding (X's
+  // Content-Type, the coding as Content-Encoding); every file response then
+  // carries "Vary: Accept-Encoding".
   bool precompressed = false;
   // A file (a normalised path, e.g. "/index.html") served with 200 for any
   // GET/HEAD whose file does not exist, as single-page applications need;

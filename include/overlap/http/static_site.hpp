@@ -71,17 +71,26 @@ class static_site {
   // The regular file found at `file_path`, or a twin of it.
   site_lookup file_or_twin(std::string_view file_path, file_pin file,
                            const accepted_codings& codings, time_point now);
+  // The memory of paths found missing (see absent_).
+  bool known_absent(std::string_view path, time_point now);
+  void remember_absent(std::string_view path, time_point now);
 
   file_descriptor docroot_;
   site_options options_;
   mime_types types_;
   open_file_cache cache_;
-  std::string scratch_;  // key of the index file being tried
-  std::string twin_;     // key of the twin being tried
-  // Twins found missing (or unusable), until when that is believed: the
-  // cache keeps no failures, and most files have no twin. At most
+  std::string scratch_;     // key of the index file being tried
+  std::string twin_;        // key of the twin being tried
+  std::string absent_key_;  // lookup key for absent_ (capacity reused)
+  // Paths found missing, and until when that is believed (one revalidation
+  // interval, as for a cached file): twins found missing or unusable, and,
+  // with a fallback, requested paths that got it. The cache keeps no
+  // failures, and most files have no twin, so without this each such
+  // request would cost an open; with deferred loads, a request waiting for
+  // several outcomes (a missing path, the fallback, its missing twin) would
+  // lose each one while it waited for the next, and never finish. At most
   // options_.open_file_cache_entries names; cleared when full.
-  std::unordered_map<std::string, time_point> absent_twins_;
+  std::unordered_map<std::string, time_point> absent_;
   error_reporter report_;
 };
 
