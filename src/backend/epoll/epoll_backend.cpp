@@ -409,8 +409,10 @@ epoll_backend::attempt_result epoll_backend::attempt_write(io_op& op) {
 
 // A readiness wait: settled at once if the descriptor is ready now (its
 // edge may have come and gone before the wait), else it waits for an edge.
-// The descriptor is registered before the first look, or at the latest with
-// it: EPOLL_CTL_ADD reports readiness that is already there.
+// Nothing arriving after this look is lost: events are only dispatched from
+// epoll_wait, on this thread, after wait_for() has marked the operation
+// waiting, and the first wait_for() registers the descriptor with
+// EPOLL_CTL_ADD, which reports readiness that is already there.
 epoll_backend::attempt_result epoll_backend::attempt_poll(io_op& op) {
   pollfd p{op.fd, static_cast<short>(op.how), 0};
   for (;;) {
