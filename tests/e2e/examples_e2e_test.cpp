@@ -36,6 +36,7 @@ TEST(e2e_examples, echo_server_echoes_and_stops_on_sigterm) {
   ASSERT_TRUE(server.signal(SIGTERM));  // with the connections still open
   const exit_result exit = server.wait(exit_timeout);
   EXPECT_TRUE(exit.clean_exit(0)) << exit.describe() << "\n" << server.stderr_text();
+  server.wait_for_stderr_close(exit_timeout);  // its last line may still be in the pipe
   EXPECT_NE(server.stderr_text().find("stopped"), std::string::npos) << server.stderr_text();
 }
 
