@@ -67,7 +67,7 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
   }
   for (std::size_t i = 0; i < codings.count; ++i) {
     twin_.assign(file_path).append(twin_suffix(codings.best_first[i]));
-    if (known_absent(twin_, now)) {
+    if (known_absent(twin_, now, absence::missing_or_unusable)) {
       continue;
     }
     open_result t = cache_.open(twin_, now);
@@ -81,45 +81,55 @@ site_lookup static_site::file_or_twin(std::string_view file_path, file_pin file,
       return {site_lookup::outcome::file, http_status::ok, std::move(t.file), true};
     }
     // Missing, a directory, unreadable, stale: not looked for again until
-    // the cache would revalidate an entry.
-    remember_absent(twin_, now);
+    // the cache would revalidate an entry. Only "missing" also answers a
+    // request for the twin by its own name.
+    remember_absent(
+        twin_, now,
+        t.status == open_status::not_found ? absence::missing : absence::missing_or_unusable);
   }
   return {site_lookup::outcome::file, http_status::ok, std::move(file)};
 }
 
-bool static_site::known_absent(std::string_view path, time_point now) {
+bool static_site::known_absent(std::string_view path, time_point now, absence wanted) {
+  if (absent_.empty()) {
+    return false;  // the usual case: no lookup cost at all
+  }
   absent_key_.assign(path);
   const auto it = absent_.find(absent_key_);
   if (it == absent_.end()) {
     return false;
   }
-  if (now < it->second) {
-    return true;
+  if (now >= it->second.until) {
+    absent_.erase(it);  // time to look again
+    return false;
   }
-  absent_.erase(it);  // time to look again
-  return false;
+  return wanted == absence::missing_or_unusable || it->second.kind == absence::missing;
 }
 
-void static_site::remember_absent(std::string_view path, time_point now) {
+void static_site::remember_absent(std::string_view path, time_point now, absence kind) {
   if (absent_.size() >= options_.open_file_cache_entries) {
     absent_.clear();
   }
-  absent_.insert_or_assign(std::string(path), now + options_.revalidate_interval_ms);
+  absent_.insert_or_assign(std::string(path),
+                           absent_entry{now + options_.revalidate_interval_ms, kind});
 }
 
 site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
                                  const accepted_codings& codings) {
   const std::string& fallback = options_.fallback;
-  if (fallback.empty() || path == fallback) {
+  if (path == fallback) {
     return resolve_path(path, now, listing, codings);
   }
   site_lookup found{site_lookup::outcome::error, http_status::not_found, nullptr};
-  if (!known_absent(path, now)) {
+  if (!known_absent(path, now, absence::missing)) {
     found = resolve_path(path, now, listing, codings);
     if (found.kind != site_lookup::outcome::error || found.status != http_status::not_found) {
       return found;
     }
-    remember_absent(path, now);
+    remember_absent(path, now, absence::missing);
+  }
+  if (fallback.empty()) {
+    return found;
   }
   // Only a regular file stands in: the fallback is never a listing or a
   // redirect, whatever is at its path.

@@ -10,6 +10,7 @@
 #include <overlap/http/status.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -71,9 +72,17 @@ class static_site {
   // The regular file found at `file_path`, or a twin of it.
   site_lookup file_or_twin(std::string_view file_path, file_pin file,
                            const accepted_codings& codings, time_point now);
-  // The memory of paths found missing (see absent_).
-  bool known_absent(std::string_view path, time_point now);
-  void remember_absent(std::string_view path, time_point now);
+  // The memory of paths found missing (see absent_). `missing`: nothing
+  // there; `missing_or_unusable`: also a twin that exists but may not stand
+  // in for its original (stale, not a regular file, unreadable).
+  enum class absence : std::uint8_t { missing, missing_or_unusable };
+  struct absent_entry {
+    time_point until;
+    absence kind;
+  };
+  // True if `path` is remembered as absent in the sense `wanted`.
+  bool known_absent(std::string_view path, time_point now, absence wanted);
+  void remember_absent(std::string_view path, time_point now, absence kind);
 
   file_descriptor docroot_;
   site_options options_;
@@ -83,14 +92,15 @@ class static_site {
   std::string twin_;        // key of the twin being tried
   std::string absent_key_;  // lookup key for absent_ (capacity reused)
   // Paths found missing, and until when that is believed (one revalidation
-  // interval, as for a cached file): twins found missing or unusable, and,
-  // with a fallback, requested paths that got it. The cache keeps no
+  // interval, as for a cached file): requested paths that got 404 (or the
+  // fallback), and twins found missing or unusable. The cache keeps no
   // failures, and most files have no twin, so without this each such
-  // request would cost an open; with deferred loads, a request waiting for
-  // several outcomes (a missing path, the fallback, its missing twin) would
-  // lose each one while it waited for the next, and never finish. At most
+  // request would cost an open (a site without /favicon.ico gets one with
+  // every page view); with deferred loads, a request waiting for several
+  // outcomes (a missing path, the fallback, its missing twin) would lose
+  // each one while it waited for the next, and never finish. At most
   // options_.open_file_cache_entries names; cleared when full.
-  std::unordered_map<std::string, time_point> absent_;
+  std::unordered_map<std::string, absent_entry> absent_;
   error_reporter report_;
 };
 
