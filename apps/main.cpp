@@ -41,6 +41,17 @@ std::chrono::milliseconds seconds_to_ms(double s) {
   return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
 }
 
+// CLI11 check of --fallback and --not-found-page: a normalised path of a
+// file below DIR ("" when it is one).
+std::string path_below_docroot(const std::string& v) {
+  std::string normal;
+  const bool ok =
+      v.size() > 1 && v.front() == '/' && v.back() != '/' &&
+      overlap::http::normalize_path(v, true, normal) == overlap::http::path_outcome::ok &&
+      normal == v;
+  return ok ? std::string() : "must be a file's path below DIR, such as /index.html";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -205,16 +216,12 @@ int main(int argc, char** argv) {
       ->add_option("--fallback", serve.http.site.fallback,
                    "File served with 200 for requests of files that do not exist, e.g. "
                    "/index.html for a single-page application (default: 404)")
-      ->check(
-          [](const std::string& v) {
-            std::string normal;
-            const bool ok =
-                v.size() > 1 && v.front() == '/' && v.back() != '/' &&
-                overlap::http::normalize_path(v, true, normal) == overlap::http::path_outcome::ok &&
-                normal == v;
-            return ok ? std::string() : "must be a file's path below DIR, such as /index.html";
-          },
-          "PATH");
+      ->check(path_below_docroot, "PATH");
+  serve_cmd
+      ->add_option("--not-found-page", serve.http.site.not_found_page,
+                   "File whose content goes with every 404, e.g. /404.html (default: a "
+                   "built-in page; also while the file is missing)")
+      ->check(path_below_docroot, "PATH");
   serve_cmd->add_flag("--precompressed", serve.http.site.precompressed,
                       "Serve FILE.br, FILE.zst or FILE.gz, where it exists, for FILE to clients "
                       "that accept that coding (every file response gets Vary: Accept-Encoding)");

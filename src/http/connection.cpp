@@ -192,14 +192,38 @@ void connection::plan_file(slot_state& s, const request& r, file_pin pin, bool t
   }
   finish_head(p);
 
-  if (!head_only && length > 0) {
-    if (f.body_in_memory) {
-      p.body = body_kind::memory;
-      p.memory = std::string_view(f.body).substr(first, length);
-    } else {
-      p.body = body_kind::file;
-      p.file = {f.fd.get(), first, length};
-    }
+  if (!head_only) {
+    attach_body(p, f, first, length);
+  }
+  p.pin = std::move(pin);
+}
+
+void connection::attach_body(response_plan& p, const cached_file& f, std::uint64_t first,
+                             std::uint64_t length) {
+  if (length == 0) {
+    return;
+  }
+  if (f.body_in_memory) {
+    p.body = body_kind::memory;
+    p.memory = std::string_view(f.body).substr(first, length);
+  } else {
+    p.body = body_kind::file;
+    p.file = {f.fd.get(), first, length};
+  }
+}
+
+void connection::plan_not_found_page(slot_state& s, const request& r, file_pin pin) {
+  // An error's content: no validators, no ranges, and no conditionals
+  // (RFC 9110 §13.2.1: preconditions are ignored for a non-2xx response).
+  response_plan& p = s.plan;
+  const cached_file& f = *pin;
+  p.status = http_status::not_found;
+  head::begin(p.head, p.status, ctx_.clock.date_value());
+  p.head.append(f.headers.content_type());
+  head::content_length(p.head, f.size);
+  finish_head(p);
+  if (r.method != method_kind::head) {
+    attach_body(p, f, 0, f.size);
   }
   p.pin = std::move(pin);
 }
@@ -249,11 +273,13 @@ void connection::respond(const request& r) {
   if (t.form == target_form::invalid || t.form == target_form::asterisk) {
     return respond_error(&r, http_status::bad_request);
   }
+  bool refused = false;  // a name refused by policy: a 404 like any missing file
   switch (normalize_path(t.path, ctx_.site.options().serve_dotfiles, path_)) {
     case path_outcome::bad_request:
       return respond_error(&r, http_status::bad_request);
     case path_outcome::not_found:
-      return respond_error(&r, http_status::not_found);
+      refused = true;
+      break;
     case path_outcome::ok:
       break;
   }
@@ -264,12 +290,16 @@ void connection::respond(const request& r) {
   const accepted_codings codings = ctx_.site.options().precompressed
                                        ? accepted_codings_of(r.accept_encoding)
                                        : accepted_codings{};
+  const auto lookup = [&] {
+    return refused ? ctx_.site.not_found(ctx_.clock.now())
+                   : ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, codings);
+  };
   site_lookup found;
   if (ctx_.site_mutex != nullptr) {
     const std::lock_guard<std::mutex> lock(*ctx_.site_mutex);
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, codings);
+    found = lookup();
   } else {
-    found = ctx_.site.resolve(path_, ctx_.clock.now(), p.generated, codings);
+    found = lookup();
   }
   switch (found.kind) {
     case site_lookup::outcome::pending:
@@ -280,7 +310,11 @@ void connection::respond(const request& r) {
       blocked_path_.assign(ctx_.site.cache().pending_path());
       return;
     case site_lookup::outcome::file:
-      plan_file(s, r, std::move(found.file), found.twin);
+      if (found.status == http_status::not_found) {
+        plan_not_found_page(s, r, std::move(found.file));
+      } else {
+        plan_file(s, r, std::move(found.file), found.twin);
+      }
       return;
     case site_lookup::outcome::redirect: {
       // RFC 9110 §10.2.2: a relative reference; the query is kept.

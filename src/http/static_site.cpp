@@ -116,6 +116,31 @@ void static_site::remember_absent(std::string_view path, time_point now, absence
 
 site_lookup static_site::resolve(std::string_view path, time_point now, std::string& listing,
                                  const accepted_codings& codings) {
+  site_lookup found = path_or_fallback(path, now, listing, codings);
+  if (found.kind == site_lookup::outcome::error && found.status == http_status::not_found) {
+    return not_found(now);
+  }
+  return found;
+}
+
+site_lookup static_site::not_found(time_point now) {
+  const site_lookup plain{site_lookup::outcome::error, http_status::not_found, nullptr};
+  const std::string& page = options_.not_found_page;
+  if (page.empty()) {
+    return plain;
+  }
+  open_result r = cache_.open(page, now);
+  if (r.status == open_status::pending) {
+    return {site_lookup::outcome::pending, http_status::ok, nullptr};
+  }
+  if (r.status != open_status::ok || r.file->type != cached_file::kind::regular) {
+    return plain;
+  }
+  return {site_lookup::outcome::file, http_status::not_found, std::move(r.file)};
+}
+
+site_lookup static_site::path_or_fallback(std::string_view path, time_point now,
+                                          std::string& listing, const accepted_codings& codings) {
   const std::string& fallback = options_.fallback;
   if (path == fallback) {
     return resolve_path(path, now, listing, codings);

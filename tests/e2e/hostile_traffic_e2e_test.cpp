@@ -279,10 +279,12 @@ TEST_P(e2e_hostile_traffic, leaves_other_clients_and_the_server_unharmed) {
   const site s;
   // Short timeouts so that abandoned half-requests are reaped during the run;
   // the deployment options on, so their paths see the same traffic.
-  std::vector<std::string> flags{
-      "--header-timeout", "1",          "--keepalive-timeout", "2",
-      "--precompressed",  "--fallback", "/dir/index.html",     "--cache-control",
-      "max-age=60"};
+  std::vector<std::string> flags{"--header-timeout",    "1",
+                                 "--keepalive-timeout", "2",
+                                 "--precompressed",     "--fallback",
+                                 "/dir/index.html",     "--cache-control",
+                                 "max-age=60",          "--not-found-page",
+                                 "/dir/index.html"};
   if (GetParam().tiny_ring) {
     const std::string model = serve_model();
     if (!model.empty() && model != "proactor")

@@ -438,6 +438,10 @@ TEST(e2e_command_line, fallback_that_is_not_a_file_path_is_rejected) {
                          {"", "index.html", "/", "/app/", "/../etc/passwd", "/a/./b", "/a%2Fb"});
 }
 
+TEST(e2e_command_line, not_found_page_that_is_not_a_file_path_is_rejected) {
+  expect_values_rejected("--not-found-page", {"", "404.html", "/", "/errors/", "/../404.html"});
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();

@@ -423,6 +423,30 @@ TEST(e2e_fallback, missing_files_get_the_fallback_with_200) {
   EXPECT_EQ(css.body, "a{}");
 }
 
+// --not-found-page /404.html: every 404 carries the site's own page, from
+// memory (small) or from the file (large), and the connection goes on.
+TEST(e2e_not_found_page, every_404_carries_the_page) {
+  for (const std::size_t size : {std::size_t{2000}, std::size_t{300 * 1024}}) {
+    temp_dir docroot;
+    const std::string page = random_bytes(size, 37);
+    write_file(docroot / "404.html", page);
+    write_file(docroot / "a.txt", "a");
+    write_file(docroot / ".hidden", "secret");
+    server_process server(docroot.path(), {.extra = {"--not-found-page", "/404.html"}});
+    http_client client(server.port());
+    for (const char* target : {"/missing", "/.hidden", "/a.txt/", "/deep/missing.png"}) {
+      const auto r = client.request(make_request("GET", target));
+      EXPECT_EQ(r.status, 404) << target << "\n" << r.head;
+      EXPECT_TRUE(same_bytes(r.body, page)) << target << " (" << size << " B page)";
+      EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8") << r.head;
+      EXPECT_EQ(r.header("etag"), std::nullopt) << r.head;
+    }
+    const auto a = client.request(make_request("GET", "/a.txt"));
+    EXPECT_EQ(a.status, 200) << a.head;
+    EXPECT_EQ(a.body, "a");
+  }
+}
+
 TEST(e2e_conditional, failed_if_match_or_if_unmodified_since_is_412) {
   dated_site site;
   server_process server(site.docroot.path());

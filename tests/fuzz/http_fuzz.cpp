@@ -72,6 +72,7 @@ struct environment {
     write_file(root / "list" / "a.css", "a{}");
     write_file(root / "list" / ".hidden", "hidden");
     write_file(root / ".env", "dotfile");
+    write_file(root / "404.html", "<p>not here</p>\n");  // --not-found-page
     fs::create_symlink(base / "outside" / "secret.txt", root / "escape.txt");
     fs::create_symlink(base / "outside", root / "outdir");
     fs::create_symlink("small.txt", root / "alias.txt");
@@ -90,6 +91,7 @@ struct environment {
     config.site.autoindex = true;
     config.site.precompressed = true;
     config.site.cache_control = "public, max-age=60";
+    config.site.not_found_page = "/404.html";
     site = std::make_unique<static_site>(root.string(), config.site);
   }
   ~environment() {

@@ -139,6 +139,10 @@ class connection {
                   std::string_view extra_fields = {});
   // `twin`: `file` is a precompressed twin of the requested file.
   void plan_file(slot_state& s, const request& r, file_pin file, bool twin);
+  // A 404 whose content is the --not-found-page file.
+  void plan_not_found_page(slot_state& s, const request& r, file_pin file);
+  static void attach_body(response_plan& p, const cached_file& f, std::uint64_t first,
+                          std::uint64_t length);
   void finish_head(response_plan& p) const;
   std::shared_ptr<const rendered_response> ok_response(const cached_file& f) const;
 

@@ -82,6 +82,10 @@ struct site_options {
   // GET/HEAD whose file does not exist, as single-page applications need;
   // empty: such requests get 404.
   std::string fallback;
+  // A file (a normalised path, e.g. "/404.html") whose content goes with
+  // every 404, with its Content-Type; empty, or while the file is missing:
+  // the built-in page.
+  std::string not_found_page;
 };
 
 // Everything the HTTP core is configured with, in one place.

@@ -48,6 +48,12 @@ struct header_block {
 
   bool empty() const noexcept { return lines.empty(); }
   std::string_view all() const noexcept { return lines; }
+  // The Content-Type line alone (for the file as the content of an error).
+  std::string_view content_type() const noexcept {
+    const std::size_t end = lines.find("\r\n");
+    return end == std::string::npos ? std::string_view()
+                                    : std::string_view(lines).substr(0, end + 2);
+  }
   // What a 304 repeats of the 200 (RFC 9110 §15.4.5): the validators,
   // Cache-Control and Vary, none of the content's own fields.
   std::string_view not_modified() const noexcept {

@@ -20,7 +20,7 @@ namespace overlap::http {
 
 struct site_lookup {
   enum class outcome : std::uint8_t {
-    file,      // 200-class: serve `file` (status ok)
+    file,      // serve `file`: status ok (200-class), or not_found (the 404 page)
     redirect,  // 301: a directory named without its trailing '/'
     listing,   // 200: generated autoindex HTML is in the caller's buffer
     error,     // `status` is 403, 404 or 500
@@ -56,8 +56,14 @@ class static_site {
   // the first one there (and not older than the file) is served instead.
   // With options().fallback, a path whose file does not exist resolves to
   // the fallback file instead (a missing fallback file stays 404).
+  // With options().not_found_page, a 404 comes back as that file with
+  // status not_found (outcome file; see not_found()).
   site_lookup resolve(std::string_view path, time_point now, std::string& listing,
                       const accepted_codings& codings = {});
+  // What a 404 sends: options().not_found_page's file (outcome file, status
+  // not_found; pending while it loads), or, without one or while it is
+  // missing or not a regular file, the built-in page (outcome error).
+  site_lookup not_found(time_point now);
 
   void set_error_reporter(error_reporter r) { report_ = std::move(r); }
   const site_options& options() const noexcept { return options_; }
@@ -67,6 +73,9 @@ class static_site {
 
  private:
   site_lookup failure(open_status s, std::string_view path, int error_number);
+  // resolve() before the 404 page: the path, or the fallback for a missing one.
+  site_lookup path_or_fallback(std::string_view path, time_point now, std::string& listing,
+                               const accepted_codings& codings);
   site_lookup resolve_path(std::string_view path, time_point now, std::string& listing,
                            const accepted_codings& codings);
   // The regular file found at `file_path`, or a twin of it.
