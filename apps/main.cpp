@@ -237,6 +237,10 @@ int main(int argc, char** argv) {
       "--trace", serve.trace_path,
       "Write every operation's initiation and completion to FILE as Chrome trace events "
       "(open in Perfetto); for debugging, it costs time per operation");
+  serve_cmd->add_option(
+      "--user", serve.run_as,
+      "Started as root: switch to this account (NAME or NAME:GROUP, names or numbers) once "
+      "the listeners are bound; DIR and the access log are opened as it");
 
   auto* bench_cmd = app.add_subcommand("bench", "Load generators");
   bench_cmd->require_subcommand(1);

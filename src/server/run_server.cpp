@@ -17,6 +17,7 @@
 #include "model_servers.hpp"
 #include "overlap/server/server_config.hpp"
 #include "overlap/signal_set.hpp"
+#include "privileges.hpp"
 #include "server_shard.hpp"
 #include "shard_directory.hpp"
 #include "thread_group.hpp"
@@ -242,6 +243,21 @@ int run_server(const server_config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   const unsigned max_connections = plan_descriptors(config);
+
+  // Root is for binding: the docroot, the access log and every request are
+  // handled as the --user account.
+  if (!config.run_as.empty()) {
+    const account_lookup who = find_account(config.run_as);
+    std::string error = who.error.empty() ? drop_privileges(who.found) : who.error;
+    if (error.empty() && ::access(config.docroot.c_str(), R_OK | X_OK) != 0) {
+      error = "user '" + config.run_as + "' cannot read '" + config.docroot +
+              "': " + std::strerror(errno);
+    }
+    if (!error.empty()) {
+      std::fprintf(stderr, "overlap serve: %s\n", error.c_str());
+      return 2;
+    }
+  }
 
   if (config.model != concurrency_model::proactor) {
     const bool threads = config.model == concurrency_model::threads;

@@ -99,6 +99,9 @@ struct server_config {
   std::string admin_bind = "127.0.0.1";
   // Chrome trace-event file of every operation (empty: off).
   std::string trace_path;
+  // "NAME[:GROUP]": the account to switch to once the listeners are bound,
+  // before the docroot and the access log are opened (empty: stay as is).
+  std::string run_as;
   http::http_config http;
 };
 
