@@ -111,6 +111,12 @@ int main(int argc, char** argv) {
                        "lowered to what RLIMIT_NOFILE allows)")
           ->check(CLI::Range(1u, 10000000u))
           ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections-per-client", serve.max_connections_per_client,
+                   "Connections one client (an IPv4 address, an IPv6 /64) may hold open; more "
+                   "are closed at once (0 = no limit)")
+      ->check(CLI::Range(0u, 10000000u))
+      ->capture_default_str();
   serve_cmd->add_option("--header-timeout", header_timeout_s, "Seconds to receive a request head")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
@@ -334,6 +340,12 @@ int main(int argc, char** argv) {
       }
       if (!serve.backend.empty()) {
         std::fprintf(stderr, "overlap serve: --backend applies to --model proactor only\n");
+        return 2;
+      }
+      if (serve.max_connections_per_client > 0) {
+        std::fprintf(stderr,
+                     "overlap serve: --max-connections-per-client applies to --model proactor "
+                     "only\n");
         return 2;
       }
       if (recv_buffers_opt->count() > 0 || recv_buffer_bytes_opt->count() > 0) {

@@ -93,6 +93,10 @@ std::string render_metrics(const std::vector<shard_report>& shards, const admin_
          "Connections a multishot accept took past --max-connections, closed at once.");
   shard_value(out, "overlap_connections_over_limit_total", shards,
               [](const shard_report& s) { return s.counters.connections_over_limit; });
+  family(out, "overlap_connections_over_client_limit_total", "counter",
+         "Connections closed at once: their client already held --max-connections-per-client.");
+  shard_value(out, "overlap_connections_over_client_limit_total", shards,
+              [](const shard_report& s) { return s.counters.connections_over_client_limit; });
   family(out, "overlap_http_responses_total", "counter",
          "HTTP responses sent in full, by status class.");
   for (const auto& s : shards) {

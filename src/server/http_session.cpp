@@ -7,12 +7,14 @@
 
 namespace overlap::server {
 
-http_session::http_session(server_shard& shard, tcp_stream stream)
+http_session::http_session(server_shard& shard, tcp_stream stream, client_slot slot,
+                           const endpoint* peer)
     : shard_(shard),
       stream_(std::move(stream)),
-      conn_(shard.context(shard.access_log() != nullptr ? this : nullptr)) {
+      conn_(shard.context(shard.access_log() != nullptr ? this : nullptr)),
+      slot_(std::move(slot)) {
   if (shard.access_log() != nullptr) {
-    client_ = stream_.remote_endpoint().to_string();
+    client_ = (peer != nullptr ? *peer : stream_.remote_endpoint()).to_string();
     // CLF %h is the address alone: drop ":port" (and the brackets of IPv6).
     if (const auto colon = client_.rfind(':'); colon != std::string::npos) client_.resize(colon);
     if (client_.size() > 2 && client_.front() == '[')

@@ -11,6 +11,7 @@
 #include <list>
 #include <string>
 
+#include "client_limits.hpp"
 #include "file_loader.hpp"
 #include "overlap/cancel_signal.hpp"
 #include "overlap/handler.hpp"
@@ -27,7 +28,11 @@ class http_session final : public stream_handler,
  public:
   using clock = std::chrono::steady_clock;
 
-  http_session(server_shard& shard, tcp_stream stream);
+  // `peer`: the client's address when the caller has already read it
+  // (else it is read here if the access log needs it); `slot`: its count
+  // in --max-connections-per-client, given back when the session goes.
+  http_session(server_shard& shard, tcp_stream stream, client_slot slot = {},
+               const endpoint* peer = nullptr);
   void start(std::list<http_session>::iterator self);
 
   // Housekeeping: drops the connection when its current deadline passed.
@@ -55,7 +60,8 @@ class http_session final : public stream_handler,
   http::connection conn_;
   std::list<http_session>::iterator self_;
   iovec iov_[http::max_gather_iovecs];
-  std::string client_;         // peer address for the access log
+  std::string client_;  // peer address for the access log
+  client_slot slot_;
   cancel_signal read_cancel_;  // withdraws the receive when draining
   clock::time_point deadline_{};
   clock::time_point request_started_{};

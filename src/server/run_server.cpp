@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "admin_server.hpp"
+#include "client_limits.hpp"
 #include "fd_budget.hpp"
 #include "listeners.hpp"
 #include "model_servers.hpp"
@@ -118,12 +119,15 @@ void run_proactor_shards(const server_config& config, const listener_set& listen
   options.track_operations = admin_fd >= 0;
   thread_group group(config.threads, options);
   shard_directory directory(config.threads);
+  std::optional<client_limits> clients;
+  if (config.max_connections_per_client > 0) clients.emplace(config.max_connections_per_client);
   const unsigned per_shard = (max_connections + config.threads - 1) / config.threads;
   const auto started = std::chrono::steady_clock::now();
   const auto start_time =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   group.run([&](unsigned index, proactor& p) {
     server_shard shard(p, config, listeners.fds[index], per_shard, flags, index, started);
+    if (clients) shard.limit_clients(&*clients);
     std::optional<admin_server> admin;
     if (index == 0 && admin_fd >= 0) {
       admin.emplace(p, admin_fd, directory,

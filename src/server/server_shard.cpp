@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include "site_errors.hpp"
@@ -96,8 +97,22 @@ void server_shard::on_accept_complete(std::error_code ec, tcp_stream peer, bool 
     ++counters_.connections_over_limit;
     return;  // `peer` closes here
   }
+  client_slot slot;
+  std::optional<endpoint> address;
+  if (clients_ != nullptr) {
+    address = peer.remote_endpoint();
+    // A peer whose address cannot be read is already gone: not counted, its
+    // session ends at its first read.
+    if (const auto key = client_key_of(*address)) {
+      if (!clients_->try_add(*key)) {
+        ++counters_.connections_over_client_limit;
+        return;  // `peer` closes here, before a byte is read
+      }
+      slot = client_slot(*clients_, *key);
+    }
+  }
   ++counters_.connections_accepted;
-  sessions_.emplace_front(*this, std::move(peer));
+  sessions_.emplace_front(*this, std::move(peer), std::move(slot), address ? &*address : nullptr);
   sessions_.front().start(sessions_.begin());
   if (sessions_.size() >= max_connections_ && accepting_) {
     acceptor_.cancel();  // at the limit: leave further clients in the backlog

@@ -38,6 +38,9 @@ class server_shard final : public accept_handler, public timer_handler {
                shard_signals& signals, unsigned index = 0,
                std::chrono::steady_clock::time_point started = {});
   void start();
+  // --max-connections-per-client: the count shared by every shard (null:
+  // no limit). Set before start(); it must outlive the shard.
+  void limit_clients(client_limits* limits) noexcept { clients_ = limits; }
 
   void on_accept_complete(std::error_code ec, tcp_stream peer, bool more) override;
   void on_timer_complete(std::error_code ec) override;
@@ -86,6 +89,7 @@ class server_shard final : public accept_handler, public timer_handler {
   std::unique_ptr<trace_writer> trace_;
   std::list<http_session> sessions_;
   std::size_t max_connections_;
+  client_limits* clients_ = nullptr;  // --max-connections-per-client, or null
   shard_counters counters_;
   std::function<void()> shutdown_hook_;
   // Free connection slots below which accepting goes one connection at a time.

@@ -21,6 +21,8 @@ struct shard_counters {
   std::uint64_t accept_errors = 0;  // EMFILE/ENFILE and the like: accepting paused
   // Accepted in a burst past --max-connections and closed at once.
   std::uint64_t connections_over_limit = 0;
+  // Closed at once: the client already held --max-connections-per-client.
+  std::uint64_t connections_over_client_limit = 0;
   // Counted by the HTTP core when a response's last byte was sent.
   http::response_counts responses;
   std::uint64_t access_log_dropped_lines = 0;

@@ -3,6 +3,7 @@
 // descriptors (EMFILE), accepting pauses; connections already open are served
 // as usual, and clients left in the listen backlog are served once room is
 // made.
+#include <arpa/inet.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -244,6 +245,95 @@ TEST(e2e_limits, accepting_pauses_when_descriptors_run_out_and_resumes) {
   const auto r = fresh.request(request);
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(same_bytes(r.body, content));
+}
+
+}  // namespace
+}  // namespace overlap::e2e
+
+// ---------------------------------------------------------------- per client
+
+namespace overlap::e2e {
+namespace {
+
+// A connection to 127.0.0.1:port from `source`, another loopback address
+// (all of 127/8 is local on Linux): another client, as the server sees it.
+http_client client_from(const char* source, std::uint16_t port) {
+  socket_fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw std::system_error(errno, std::system_category(), "socket");
+  set_timeout(s.get(), SO_RCVTIMEO, receive_timeout);
+  set_timeout(s.get(), SO_SNDTIMEO, receive_timeout);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0) {
+    throw std::system_error(errno, std::system_category(), std::string("bind ") + source);
+  }
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
+    throw std::system_error(errno, std::system_category(), "connect");
+  }
+  return http_client(std::move(s));
+}
+
+bool proactor_model() {
+  const std::string model = serve_model();
+  return model.empty() || model == "proactor";
+}
+
+TEST(e2e_limits, connections_past_the_per_client_limit_are_closed_at_once) {
+  if (!proactor_model()) GTEST_SKIP() << "--max-connections-per-client is the proactor's";
+  temp_dir docroot;
+  write_file(docroot / "a.txt", "a");
+  // Two threads: the count is shared, wherever SO_REUSEPORT puts a connection.
+  server_process server(docroot.path(),
+                        {.threads = 2, .extra = {"--max-connections-per-client", "3"}});
+  const std::string get = make_request("GET", "/a.txt");
+  std::vector<http_client> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(client_from("127.0.0.1", server.port()));
+    ASSERT_EQ(held.back().request(get).body, "a") << "connection " << i;  // accepted, counted
+  }
+  // The fourth is accepted (once its request arrives: TCP_DEFER_ACCEPT) and
+  // closed without a byte of response.
+  http_client over = client_from("127.0.0.1", server.port());
+  ASSERT_TRUE(over.send(get));
+  const read_end end = over.read_until_end();
+  EXPECT_TRUE(end == read_end::closed || end == read_end::reset) << to_string(end);
+  EXPECT_TRUE(over.buffer().empty()) << over.buffer();
+
+  // Another client is not affected, nor are the three connections held.
+  http_client other = client_from("127.0.0.2", server.port());
+  EXPECT_EQ(other.request(get).status, 200);
+  for (auto& c : held) EXPECT_EQ(c.request(get).body, "a");
+
+  // A connection that ends gives its place back.
+  held.pop_back();
+  const bool readmitted = wait_until(
+      [&] {
+        http_client again = client_from("127.0.0.1", server.port());
+        if (!again.send(get)) return false;
+        try {
+          return again.read_response().status == 200;
+        } catch (const std::runtime_error&) {
+          return false;  // closed: the server had not seen the end yet
+        }
+      },
+      5s, 50ms);
+  EXPECT_TRUE(readmitted);
+}
+
+TEST(e2e_limits, per_client_limit_with_a_comparison_model_is_refused) {
+  temp_dir docroot;
+  for (const char* model : {"reactor", "threads"}) {
+    const auto r = run_overlap({"serve", docroot.path().string(), "--port", "0", "--model", model,
+                                "--access-log", "off", "--max-connections-per-client", "2"});
+    EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << model << ": " << r.exit.describe();
+    EXPECT_NE(r.stderr_text.find("--max-connections-per-client"), std::string::npos)
+        << r.stderr_text;
+  }
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ inline constexpr unsigned default_recv_buffer_bytes = 4096;
 inline constexpr unsigned max_recv_buffers = 32768;
 // Connections across all threads; past it, accepting pauses.
 inline constexpr unsigned default_max_connections = 10000;
+// Connections one client may hold open at once (0: no per-client limit).
+inline constexpr unsigned default_max_connections_per_client = 0;
 // Access-log bytes buffered per thread before a write is started, and the
 // most kept while a write is in flight (beyond it, lines are dropped and counted).
 inline constexpr std::size_t access_log_flush_bytes = 32 * 1024;
@@ -84,6 +86,10 @@ struct server_config {
   // Set by the user (rather than the default): kept even when RLIMIT_NOFILE
   // is too low for it; the default shrinks to what the limit allows.
   bool max_connections_set = false;
+  // Connections one client (an IPv4 address, an IPv6 /64) may hold open at
+  // once, across all threads; more are closed as soon as they are accepted.
+  // 0: no such limit.
+  unsigned max_connections_per_client = default_max_connections_per_client;
   bool defer_accept = default_defer_accept;
   std::chrono::microseconds busy_poll_us = default_busy_poll_us;
   unsigned recv_buffers = default_recv_buffers;
