@@ -1,4 +1,5 @@
-// A listening TCP socket (the paper's Acceptor, in its proactive form).
+// A listening stream socket, TCP or Unix-domain (the paper's Acceptor, in
+// its proactive form). acceptor_options other than the backlog are TCP's.
 //
 // async_accept completes once with (ec, tcp_stream). async_accept_multishot
 // keeps one kernel operation armed and completes once per connection, with

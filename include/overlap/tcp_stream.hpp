@@ -1,4 +1,5 @@
-// A connected TCP socket and its asynchronous operations.
+// A connected stream socket (TCP, or Unix-domain: the operations are the
+// same) and its asynchronous operations. set_no_delay() is TCP's alone.
 //
 // Contract for every async_* function:
 //  - the handler runs exactly once (from the proactor's loop, never inside the

@@ -1,7 +1,9 @@
 #include "overlap/endpoint.hpp"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -13,6 +15,9 @@ endpoint::endpoint(const sockaddr* sa, socklen_t len) noexcept {
 }
 
 std::optional<endpoint> endpoint::parse(std::string_view host, std::uint16_t port) {
+  if (constexpr std::string_view scheme = "unix:"; host.substr(0, scheme.size()) == scheme) {
+    return local(host.substr(scheme.size()));
+  }
   if (host == "localhost") host = "127.0.0.1";
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -32,6 +37,33 @@ std::optional<endpoint> endpoint::parse(std::string_view host, std::uint16_t por
     return endpoint(reinterpret_cast<const sockaddr*>(&v6), sizeof(v6));
   }
   return std::nullopt;
+}
+
+std::optional<endpoint> endpoint::local(std::string_view path) {
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  // A path is NUL-terminated inside sun_path; an abstract name starts with a
+  // NUL and is as long as the address length says.
+  const bool abstract = !path.empty() && path.front() == '@';
+  if (path.size() <= (abstract ? 1u : 0u) || path.size() >= sizeof(un.sun_path) ||
+      path.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::memcpy(un.sun_path, path.data(), path.size());
+  if (abstract) un.sun_path[0] = '\0';
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
+                                          (abstract ? 0 : 1));
+  return endpoint(reinterpret_cast<const sockaddr*>(&un), len);
+}
+
+std::string endpoint::local_path() const {
+  if (storage_.ss_family != AF_UNIX) return {};
+  const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
+  const std::size_t room = len_ > offsetof(sockaddr_un, sun_path)
+                               ? len_ - offsetof(sockaddr_un, sun_path)
+                               : 0;
+  if (room == 0 || un->sun_path[0] == '\0') return {};  // unnamed or abstract
+  return std::string(un->sun_path, ::strnlen(un->sun_path, room));
 }
 
 endpoint endpoint::loopback_v4(std::uint16_t port) {
@@ -59,6 +91,16 @@ std::string endpoint::to_string() const {
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
                 sizeof(buf));
     return "[" + std::string(buf) + "]:" + std::to_string(port());
+  }
+  if (storage_.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
+    const std::size_t room = len_ > offsetof(sockaddr_un, sun_path)
+                                 ? len_ - offsetof(sockaddr_un, sun_path)
+                                 : 0;
+    if (room > 0 && un->sun_path[0] == '\0') {
+      return "unix:@" + std::string(un->sun_path + 1, room - 1);
+    }
+    return "unix:" + local_path();
   }
   return "(unspecified)";
 }

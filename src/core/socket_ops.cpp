@@ -11,8 +11,9 @@ std::system_error last_error(const char* what) {
   return std::system_error(errno, std::system_category(), what);
 }
 
-int open_tcp_socket(int family) {
-  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+int open_stream_socket(int family) {
+  // Protocol 0: TCP for AF_INET/AF_INET6, the only one for AF_UNIX.
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw last_error("socket");
   return fd;
 }

@@ -10,8 +10,9 @@
 
 namespace overlap::detail {
 
-// A non-blocking, close-on-exec TCP socket; throws std::system_error.
-int open_tcp_socket(int family);
+// A non-blocking, close-on-exec stream socket of `family` (TCP for IPv4 and
+// IPv6, or Unix-domain); throws std::system_error.
+int open_stream_socket(int family);
 endpoint socket_name(int fd, bool peer);
 std::system_error last_error(const char* what);
 

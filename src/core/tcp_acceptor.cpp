@@ -17,13 +17,19 @@ tcp_acceptor::tcp_acceptor(proactor& p, int listening_fd)
     : proactor_(&p), state_(detail::acquire_state(p, listening_fd)) {}
 
 int tcp_acceptor::open_listener(const endpoint& ep, acceptor_options o) {
-  const int fd = detail::open_tcp_socket(ep.family());
+  const int fd = detail::open_stream_socket(ep.family());
   auto fail = [fd](const char* what) {
     auto err = detail::last_error(what);
     ::close(fd);
     throw err;
   };
   const int one = 1;
+  if (ep.is_local()) {
+    // No ports, no TCP: none of the options below apply.
+    if (::bind(fd, ep.data(), ep.size()) != 0) fail(("bind " + ep.to_string()).c_str());
+    if (::listen(fd, o.backlog) != 0) fail("listen");
+    return fd;
+  }
   if (o.reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
     fail("setsockopt(SO_REUSEADDR)");
   }

@@ -77,7 +77,7 @@ void tcp_stream::prepare(io_op& op, op_kind kind, char* buf, std::size_t len,
 void tcp_stream::prepare_connect(io_op& op, const endpoint& ep, const op_options& o) {
   int open_error = 0;
   if (!state_) {
-    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd >= 0) {
       state_ = detail::acquire_state(*proactor_, fd);
     } else {
@@ -182,7 +182,7 @@ void tcp_stream::async_shutdown(int how, stream_handler& h) {
 
 void tcp_stream::async_connect(const endpoint& ep, stream_handler& h, op_options o) {
   if (!state_) {
-    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       const int err = errno;
       proactor_->post([&h, err] { h.on_connect_complete({err, std::system_category()}); });

@@ -62,3 +62,47 @@ TEST(endpoint, copies_a_sockaddr) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(endpoint, parses_a_unix_socket_path) {
+  const auto ep = overlap::endpoint::parse("unix:/run/overlap/http.sock", 80);
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->family(), AF_UNIX);
+  EXPECT_TRUE(ep->is_local());
+  EXPECT_EQ(ep->port(), 0) << "a Unix-domain socket has no port";
+  EXPECT_EQ(ep->local_path(), "/run/overlap/http.sock");
+  EXPECT_EQ(ep->to_string(), "unix:/run/overlap/http.sock");
+  const auto relative = overlap::endpoint::local("http.sock");
+  ASSERT_TRUE(relative);
+  EXPECT_EQ(relative->local_path(), "http.sock");
+}
+
+TEST(endpoint, parses_an_abstract_unix_socket_name) {
+  const auto ep = overlap::endpoint::parse("unix:@overlap-test", 0);
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->is_local());
+  EXPECT_EQ(ep->local_path(), "") << "no file stands for an abstract name";
+  EXPECT_EQ(ep->to_string(), "unix:@overlap-test");
+  // The name is exactly as long as given: no NUL padding in the address.
+  EXPECT_EQ(ep->size(), sizeof(sa_family_t) + 1 + std::string("overlap-test").size());
+}
+
+TEST(endpoint, rejects_unix_addresses_that_do_not_fit) {
+  for (const std::string& text : {std::string("unix:"), std::string("unix:@"),
+                                  "unix:/" + std::string(107, 'x'), std::string("unix:/a\0b", 9)}) {
+    EXPECT_FALSE(overlap::endpoint::parse(text, 0)) << '"' << text << '"';
+  }
+  EXPECT_TRUE(overlap::endpoint::parse("unix:/" + std::string(106, 'x'), 0)) << "107 bytes fit";
+}
+
+TEST(endpoint, an_unnamed_unix_socket_prints_as_unix) {
+  sockaddr sa{};
+  sa.sa_family = AF_UNIX;
+  const overlap::endpoint ep(&sa, sizeof(sa_family_t));  // what getpeername gives for one
+  EXPECT_TRUE(ep.is_local());
+  EXPECT_EQ(ep.to_string(), "unix:");
+  EXPECT_EQ(ep.local_path(), "");
+}
+
+}  // namespace
