@@ -63,7 +63,11 @@ int main(int argc, char** argv) {
       "io_uring or epoll (default: $OVERLAP_BACKEND, else io_uring where the kernel allows it)";
   overlap::apps::echo_config echo;
   auto* echo_cmd = app.add_subcommand("echo", "TCP echo server, one proactor per thread");
-  echo_cmd->add_option("--bind", echo.bind, "Address to listen on")->capture_default_str();
+  echo_cmd
+      ->add_option("--bind", echo.bind,
+                   "Address to listen on: IPv4, IPv6, or unix:PATH / unix:@NAME (a Unix-domain "
+                   "socket; --port unused)")
+      ->capture_default_str();
   echo_cmd->add_option("--port", echo.port, "Port (0 = any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -92,7 +96,11 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand("serve", "HTTP/1.1 static-file server");
   serve_cmd->add_option("DIR", serve.docroot, "Directory to serve (default: the bundled demo site)")
       ->capture_default_str();
-  serve_cmd->add_option("--bind", serve.bind, "Address to listen on")->capture_default_str();
+  serve_cmd
+      ->add_option("--bind", serve.bind,
+                   "Address to listen on: IPv4, IPv6, or unix:PATH / unix:@NAME (a Unix-domain "
+                   "socket, e.g. behind a reverse proxy; --port unused)")
+      ->capture_default_str();
   serve_cmd->add_option("--port", serve.port, "Port (0 = any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -252,7 +260,9 @@ int main(int argc, char** argv) {
   bench_cmd->require_subcommand(1);
   overlap::apps::bench_echo_config bench;
   auto* bench_echo_cmd = bench_cmd->add_subcommand("echo", "Ping-pong load on an echo server");
-  bench_echo_cmd->add_option("--host", bench.host, "Server address")->capture_default_str();
+  bench_echo_cmd
+      ->add_option("--host", bench.host, "Server address (numeric, or unix:PATH / unix:@NAME)")
+      ->capture_default_str();
   bench_echo_cmd->add_option("--port", bench.port, "Server port")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
@@ -277,7 +287,7 @@ int main(int argc, char** argv) {
   overlap::apps::bench_http_config bench_http;
   auto* bench_http_cmd = bench_cmd->add_subcommand(
       "http", "Closed-loop GET load on an HTTP server (one request in flight per connection)");
-  bench_http_cmd->add_option("--host", bench_http.host, "Server address (numeric)")
+  bench_http_cmd->add_option("--host", bench_http.host, "Server address (numeric, or unix:PATH / unix:@NAME)")
       ->capture_default_str();
   bench_http_cmd->add_option("--port", bench_http.port, "Server port")
       ->check(CLI::Range(1, 65535))

@@ -14,11 +14,16 @@ http_session::http_session(server_shard& shard, tcp_stream stream, client_slot s
       conn_(shard.context(shard.access_log() != nullptr ? this : nullptr)),
       slot_(std::move(slot)) {
   if (shard.access_log() != nullptr) {
-    client_ = (peer != nullptr ? *peer : stream_.remote_endpoint()).to_string();
-    // CLF %h is the address alone: drop ":port" (and the brackets of IPv6).
-    if (const auto colon = client_.rfind(':'); colon != std::string::npos) client_.resize(colon);
-    if (client_.size() > 2 && client_.front() == '[')
-      client_ = client_.substr(1, client_.size() - 2);
+    const endpoint address = peer != nullptr ? *peer : stream_.remote_endpoint();
+    if (address.is_local()) {
+      client_ = "unix:";  // a Unix-domain client has no address of its own
+    } else {
+      client_ = address.to_string();
+      // CLF %h is the address alone: drop ":port" (and the brackets of IPv6).
+      if (const auto colon = client_.rfind(':'); colon != std::string::npos) client_.resize(colon);
+      if (client_.size() > 2 && client_.front() == '[')
+        client_ = client_.substr(1, client_.size() - 2);
+    }
   }
 }
 
