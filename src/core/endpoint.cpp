@@ -6,8 +6,21 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace overlap {
+namespace {
+
+// A Unix-domain address's name bytes after the family: a path (NUL-ended
+// when the kernel wrote it), "\0NAME" for an abstract name, or nothing for
+// an unnamed socket.
+std::string_view sun_path_bytes(const sockaddr_storage& s, socklen_t len) noexcept {
+  constexpr std::size_t offset = offsetof(sockaddr_un, sun_path);
+  if (len <= offset) return {};
+  return {reinterpret_cast<const sockaddr_un*>(&s)->sun_path, len - offset};
+}
+
+}  // namespace
 
 endpoint::endpoint(const sockaddr* sa, socklen_t len) noexcept {
   len_ = len > sizeof(storage_) ? sizeof(storage_) : len;
@@ -51,19 +64,16 @@ std::optional<endpoint> endpoint::local(std::string_view path) {
   }
   std::memcpy(un.sun_path, path.data(), path.size());
   if (abstract) un.sun_path[0] = '\0';
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
-                                          (abstract ? 0 : 1));
+  const auto len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
   return endpoint(reinterpret_cast<const sockaddr*>(&un), len);
 }
 
 std::string endpoint::local_path() const {
   if (storage_.ss_family != AF_UNIX) return {};
-  const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
-  const std::size_t room = len_ > offsetof(sockaddr_un, sun_path)
-                               ? len_ - offsetof(sockaddr_un, sun_path)
-                               : 0;
-  if (room == 0 || un->sun_path[0] == '\0') return {};  // unnamed or abstract
-  return std::string(un->sun_path, ::strnlen(un->sun_path, room));
+  const std::string_view name = sun_path_bytes(storage_, len_);
+  if (name.empty() || name.front() == '\0') return {};  // unnamed or abstract
+  return std::string(name.data(), ::strnlen(name.data(), name.size()));
 }
 
 endpoint endpoint::loopback_v4(std::uint16_t port) {
@@ -93,13 +103,8 @@ std::string endpoint::to_string() const {
     return "[" + std::string(buf) + "]:" + std::to_string(port());
   }
   if (storage_.ss_family == AF_UNIX) {
-    const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
-    const std::size_t room = len_ > offsetof(sockaddr_un, sun_path)
-                                 ? len_ - offsetof(sockaddr_un, sun_path)
-                                 : 0;
-    if (room > 0 && un->sun_path[0] == '\0') {
-      return "unix:@" + std::string(un->sun_path + 1, room - 1);
-    }
+    const std::string_view name = sun_path_bytes(storage_, len_);
+    if (!name.empty() && name.front() == '\0') return "unix:@" + std::string(name.substr(1));
     return "unix:" + local_path();
   }
   return "(unspecified)";
