@@ -218,6 +218,7 @@ int run_server(const server_config& config) {
   // reported before anything is served.
   int admin_fd = -1;
   std::string admin_at;
+  listener_set admin;  // kept to the end: a Unix-domain socket's file goes with it
   if (config.admin_port >= 0) {
     const auto admin_ep =
         endpoint::parse(config.admin_bind, static_cast<std::uint16_t>(config.admin_port));
@@ -227,7 +228,7 @@ int run_server(const server_config& config) {
       return 2;
     }
     try {
-      const listener_set admin = open_listeners(*admin_ep, 1, 0);
+      admin = open_listeners(*admin_ep, 1, 0);
       admin_fd = admin.fds[0];
       admin_at = admin.bound.to_string();
     } catch (const std::system_error& e) {

@@ -183,3 +183,26 @@ TEST(e2e_echo, echoes_over_an_abstract_unix_socket) {
 
 }  // namespace
 }  // namespace overlap::e2e
+
+namespace overlap::e2e {
+namespace {
+
+// (Suite e2e_admin: the comparison models have no admin listener.)
+TEST(e2e_admin, listens_on_a_unix_socket_file_for_as_long_as_the_server_runs) {
+  temp_dir docroot, run;
+  write_file(docroot / "a.txt", "a");
+  const std::string address = "unix:" + (run / "http.sock").string();
+  const std::string admin = "unix:" + (run / "admin.sock").string();
+  local_server server(docroot.path(), address, {"--admin-bind", admin, "--admin-port", "0"});
+  ASSERT_TRUE(server.process().wait_for_stderr("admin on " + admin, startup_timeout))
+      << server.process().stderr_text();
+  http_client client = connect_local(address);
+  ASSERT_EQ(client.request(make_request("GET", "/a.txt")).status, 200);
+  http_client metrics = connect_local(admin);
+  const auto r = metrics.request(make_request("GET", "/metrics"));
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_NE(r.body.find("overlap_connections_accepted_total"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace overlap::e2e
