@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -62,12 +64,9 @@ void clear_stale_socket(const endpoint& ep) {
   }
 }
 
-listener_set open_local_listeners(const endpoint& ep, unsigned count) {
-  clear_stale_socket(ep);
-  listener_set set;
-  set.fds.push_back(tcp_acceptor::open_listener(ep, {}));
-  set.bound = ep;
-  if (!ep.local_path().empty()) set.file = socket_file(ep.local_path());
+// Gives the shards after the first a dup() of its socket: they share its
+// accept queue. Closes them all and throws on failure.
+void share_first_listener(listener_set& set, unsigned count) {
   for (unsigned i = 1; i < count; ++i) {
     const int fd = ::fcntl(set.fds[0], F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
@@ -77,7 +76,25 @@ listener_set open_local_listeners(const endpoint& ep, unsigned count) {
     }
     set.fds.push_back(fd);
   }
+}
+
+listener_set open_local_listeners(const endpoint& ep, unsigned count) {
+  clear_stale_socket(ep);
+  listener_set set;
+  set.fds.push_back(tcp_acceptor::open_listener(ep, {}));
+  set.bound = ep;
+  if (!ep.local_path().empty()) set.file = socket_file(ep.local_path());
+  share_first_listener(set, count);
   return set;
+}
+
+// A whole decimal number, or -1.
+long parse_count(const char* text) {
+  if (text == nullptr || *text == '\0') return -1;
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text, &end, 10);
+  return errno != 0 || *end != '\0' || v < 0 ? -1 : v;
 }
 
 }  // namespace
@@ -117,6 +134,52 @@ void socket_file::remove() noexcept {
     ::unlink(path_.c_str());
   }
   path_.clear();
+}
+
+std::optional<listener_set> inherited_listeners(unsigned count) {
+  const long pid = parse_count(std::getenv("LISTEN_PID"));
+  const long passed = parse_count(std::getenv("LISTEN_FDS"));
+  if (pid != static_cast<long>(::getpid())) return std::nullopt;  // for another process
+  // Not for the processes this one may start.
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  if (passed == 0) return std::nullopt;
+  if (passed != 1) {
+    throw std::system_error(EINVAL, std::system_category(),
+                            "LISTEN_FDS=" + std::to_string(passed) +
+                                ": overlap serve takes one listening socket from systemd");
+  }
+  constexpr int first_passed_fd = 3;  // SD_LISTEN_FDS_START
+  int type = 0, listening = 0;
+  socklen_t len = sizeof(type);
+  const bool stream =
+      ::getsockopt(first_passed_fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+  len = sizeof(listening);
+  if (!stream || ::getsockopt(first_passed_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+      listening == 0) {
+    throw std::system_error(EINVAL, std::system_category(),
+                            "descriptor 3 from systemd is not a listening stream socket");
+  }
+  const int flags = ::fcntl(first_passed_fd, F_GETFL);
+  if (flags < 0 || ::fcntl(first_passed_fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+      ::fcntl(first_passed_fd, F_SETFD, FD_CLOEXEC) != 0) {
+    throw std::system_error(errno, std::system_category(), "descriptor 3 from systemd");
+  }
+  listener_set set;
+  set.fds.push_back(first_passed_fd);
+  sockaddr_storage ss{};
+  socklen_t ss_len = sizeof(ss);
+  ::getsockname(first_passed_fd, reinterpret_cast<sockaddr*>(&ss), &ss_len);
+  set.bound = endpoint(reinterpret_cast<const sockaddr*>(&ss), ss_len);
+  if (!set.bound.is_local()) {
+    // As on our own listeners (open_listeners): accepted sockets inherit it,
+    // and a head sent before a file body must not wait for an ACK (Nagle).
+    const int one = 1;
+    ::setsockopt(first_passed_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  share_first_listener(set, count);  // (its file, if any, is systemd's to remove)
+  return set;
 }
 
 listener_set open_listeners(const endpoint& ep, unsigned count, int defer_accept_seconds) {

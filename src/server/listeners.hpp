@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,13 @@ struct listener_set {
 // that did not stop cleanly) is replaced; one that something listens on, or
 // that holds anything but a socket, is refused.
 listener_set open_listeners(const endpoint& ep, unsigned count, int defer_accept_seconds);
+
+// systemd socket activation (the sd_listen_fds(3) protocol): when
+// $LISTEN_PID is this process, the listening socket it passed as
+// descriptor 3, shared by `count` shards through dup'd descriptors; nullopt
+// when nothing was passed. Unsets $LISTEN_PID, $LISTEN_FDS and
+// $LISTEN_FDNAMES. Throws std::system_error when more than one descriptor
+// was passed or descriptor 3 is not a listening stream socket.
+std::optional<listener_set> inherited_listeners(unsigned count);
 
 }  // namespace overlap::server

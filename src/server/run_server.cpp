@@ -193,14 +193,23 @@ int run_server(const server_config& config) {
   }
   listener_set listeners;
   try {
-    // The kernel holds a silent connection for about the header timeout.
-    const auto defer_s = std::chrono::ceil<std::chrono::seconds>(config.header_timeout_ms).count();
     // Thread per connection: one acceptor, whatever --threads says.
     const unsigned listener_count = config.model == concurrency_model::threads ? 1 : config.threads;
-    listeners = open_listeners(*ep, listener_count,
-                               config.defer_accept ? static_cast<int>(std::max<long long>(
-                                                         1, std::min<long long>(defer_s, 3600)))
-                                                   : 0);
+    if (auto passed = inherited_listeners(listener_count)) {
+      // Started by a systemd socket unit: its socket, its options; --bind
+      // and --port do not apply.
+      listeners = std::move(*passed);
+      std::fprintf(stderr, "overlap serve: using the listening socket from systemd (%s)\n",
+                   listeners.bound.to_string().c_str());
+    } else {
+      // The kernel holds a silent connection for about the header timeout.
+      const auto defer_s =
+          std::chrono::ceil<std::chrono::seconds>(config.header_timeout_ms).count();
+      listeners = open_listeners(*ep, listener_count,
+                                 config.defer_accept ? static_cast<int>(std::max<long long>(
+                                                           1, std::min<long long>(defer_s, 3600)))
+                                                     : 0);
+    }
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap serve: %s\n", e.what());
     return 1;
