@@ -287,7 +287,8 @@ int main(int argc, char** argv) {
   overlap::apps::bench_http_config bench_http;
   auto* bench_http_cmd = bench_cmd->add_subcommand(
       "http", "Closed-loop GET load on an HTTP server (one request in flight per connection)");
-  bench_http_cmd->add_option("--host", bench_http.host, "Server address (numeric, or unix:PATH / unix:@NAME)")
+  bench_http_cmd
+      ->add_option("--host", bench_http.host, "Server address (numeric, or unix:PATH / unix:@NAME)")
       ->capture_default_str();
   bench_http_cmd->add_option("--port", bench_http.port, "Server port")
       ->check(CLI::Range(1, 65535))
