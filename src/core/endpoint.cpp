@@ -36,7 +36,6 @@ std::optional<endpoint> endpoint::parse(std::string_view host, std::uint16_t por
     host = host.substr(1, host.size() - 2);
   }
   const std::string text(host);
-  endpoint ep;
   sockaddr_in v4{};
   if (::inet_pton(AF_INET, text.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;

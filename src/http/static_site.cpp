@@ -124,7 +124,7 @@ site_lookup static_site::resolve(std::string_view path, time_point now, std::str
 }
 
 site_lookup static_site::not_found(time_point now) {
-  const site_lookup plain{site_lookup::outcome::error, http_status::not_found, nullptr};
+  site_lookup plain{site_lookup::outcome::error, http_status::not_found, nullptr};
   const std::string& page = options_.not_found_page;
   if (page.empty()) {
     return plain;
