@@ -28,17 +28,26 @@ std::string status_line(pid_t pid, std::string_view key) {
 constexpr const char* unprivileged = "nobody";
 constexpr uid_t unprivileged_id = 65534;
 
-// A docroot other users may read (mkdtemp makes it 0700).
-void open_to_all(const temp_dir& dir) {
-  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+// Makes `dir` readable by other users (mkdtemp makes it 0700); false when
+// they still cannot reach it, because a directory above it ($TMPDIR under
+// /root, say) is closed to them.
+bool open_to_all(const temp_dir& dir) {
+  if (::chmod(dir.path().c_str(), 0755) != 0) return false;
+  for (auto p = dir.path().parent_path(); !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+    if (p == p.root_path()) break;
+  }
+  return true;
 }
+constexpr const char* closed_tmp = "the temporary directory is closed to other users";
 
 constexpr const char* needs_root = "--user can only switch accounts when started as root";
 
 TEST(e2e_user, serves_as_the_named_account) {
   if (::geteuid() != 0) GTEST_SKIP() << needs_root;
   temp_dir docroot;
-  open_to_all(docroot);
+  if (!open_to_all(docroot)) GTEST_SKIP() << closed_tmp;
   write_file(docroot / "page.html", "<p>hi</p>");
   server_process server(docroot.path(), {.extra = {"--user", unprivileged}});
   const std::string id = std::to_string(unprivileged_id);
@@ -57,7 +66,7 @@ TEST(e2e_user, serves_as_the_named_account) {
 TEST(e2e_user, a_file_the_account_cannot_read_is_403) {
   if (::geteuid() != 0) GTEST_SKIP() << needs_root;
   temp_dir docroot;
-  open_to_all(docroot);
+  if (!open_to_all(docroot)) GTEST_SKIP() << closed_tmp;
   write_file(docroot / "locked.txt", "secret-locked");
   write_file(docroot / "open.txt", "open");
   ASSERT_EQ(::chmod((docroot / "locked.txt").c_str(), 0600), 0);  // root's alone
@@ -102,7 +111,7 @@ std::vector<std::string> start_unprivileged() {
 
 TEST(e2e_user, without_root_another_account_is_refused) {
   temp_dir docroot;
-  open_to_all(docroot);
+  if (!open_to_all(docroot)) GTEST_SKIP() << closed_tmp;
   std::vector<std::string> argv = start_unprivileged();
   argv.insert(argv.end(), {overlap_binary, "serve", docroot.path().string(), "--port", "0",
                            "--access-log", "off", "--user", "root"});
@@ -116,7 +125,7 @@ TEST(e2e_user, without_root_another_account_is_refused) {
 
 TEST(e2e_user, the_account_it_already_runs_as_is_accepted) {
   temp_dir docroot;
-  open_to_all(docroot);
+  if (!open_to_all(docroot)) GTEST_SKIP() << closed_tmp;
   write_file(docroot / "page.html", "same");
   const std::string self =
       ::geteuid() == 0 ? std::to_string(unprivileged_id) + ":" + std::to_string(unprivileged_id)
@@ -131,7 +140,7 @@ TEST(e2e_user, the_account_it_already_runs_as_is_accepted) {
 TEST(e2e_access_log, is_opened_as_the_user_account) {
   if (::geteuid() != 0) GTEST_SKIP() << needs_root;
   temp_dir docroot, logs;
-  open_to_all(docroot);
+  if (!open_to_all(docroot)) GTEST_SKIP() << closed_tmp;
   ASSERT_EQ(::chmod(logs.path().c_str(), 0777), 0);
   write_file(docroot / "page.html", "x");
   const auto log_path = logs / "access.log";
