@@ -129,14 +129,24 @@ site_lookup static_site::not_found(time_point now) {
   if (page.empty()) {
     return plain;
   }
-  open_result r = cache_.open(page, now);
+  open_result r = stand_in(page, now);
   if (r.status == open_status::pending) {
     return {site_lookup::outcome::pending, http_status::ok, nullptr};
   }
-  if (r.status != open_status::ok || r.file->type != cached_file::kind::regular) {
+  if (r.status != open_status::ok) {
     return plain;
   }
   return {site_lookup::outcome::file, http_status::not_found, std::move(r.file)};
+}
+
+open_result static_site::stand_in(const std::string& path, time_point now) {
+  open_result r = cache_.open(path, now);
+  // Only a regular file stands in: never a listing or a redirect, whatever
+  // is at its path.
+  if (r.status == open_status::ok && r.file->type != cached_file::kind::regular) {
+    return {open_status::not_found, 0, nullptr};
+  }
+  return r;
 }
 
 site_lookup static_site::path_or_fallback(std::string_view path, time_point now,
@@ -156,13 +166,11 @@ site_lookup static_site::path_or_fallback(std::string_view path, time_point now,
   if (fallback.empty()) {
     return found;
   }
-  // Only a regular file stands in: the fallback is never a listing or a
-  // redirect, whatever is at its path.
-  open_result r = cache_.open(fallback, now);
+  open_result r = stand_in(fallback, now);
   if (r.status == open_status::pending) {
     return {site_lookup::outcome::pending, http_status::ok, nullptr};
   }
-  if (r.status != open_status::ok || r.file->type != cached_file::kind::regular) {
+  if (r.status != open_status::ok) {
     return found;
   }
   return file_or_twin(fallback, std::move(r.file), codings, now);

@@ -36,11 +36,8 @@ std::size_t client_limits::key_hash::operator()(const client_key& k) const noexc
 
 bool client_limits::try_add(const client_key& k) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  unsigned& n = open_[k];
-  if (n >= per_client_) {
-    if (n == 0) open_.erase(k);  // per_client_ == 0 admits nobody; keep no entry
-    return false;
-  }
+  unsigned& n = open_[k];  // a new client starts at 0, below any limit
+  if (n >= per_client_) return false;
   ++n;
   return true;
 }

@@ -31,6 +31,7 @@ std::optional<client_key> client_key_of(const endpoint& peer) noexcept;
 // take its lock, never a request.
 class client_limits {
  public:
+  // per_client > 0 (0, "no limit", means no client_limits at all).
   explicit client_limits(unsigned per_client) : per_client_(per_client) {}
   client_limits(const client_limits&) = delete;
   client_limits& operator=(const client_limits&) = delete;

@@ -7,6 +7,7 @@
 
 #include "backend/forms.hpp"
 #include "backend/loopback.hpp"
+#include "backend/round_trip.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
 #include "overlap/task.hpp"
@@ -230,24 +231,6 @@ overlap::task<void> echo_one(overlap::tcp_acceptor& acc) {
   }
 }
 
-overlap::task<void> ask(overlap::proactor& p, overlap::endpoint ep, std::string msg,
-                        std::string& reply, std::error_code& err) {
-  overlap::tcp_stream s(p);
-  if (auto ec = co_await s.async_connect(ep, overlap::use_awaitable)) {
-    err = ec;
-    co_return;
-  }
-  auto [wec, w] = co_await s.async_write(msg, overlap::use_awaitable);
-  if (wec) {
-    err = wec;
-    co_return;
-  }
-  reply.resize(msg.size());
-  auto [rec, n] = co_await s.async_read(reply, overlap::use_awaitable);
-  err = rec;
-  reply.resize(n);
-}
-
 TEST(ipv6, echo_over_ipv6_loopback) {
   if (!overlap_test::ipv6_loopback_available()) GTEST_SKIP() << "::1 cannot be bound here";
   overlap::proactor p;
@@ -258,7 +241,7 @@ TEST(ipv6, echo_over_ipv6_loopback) {
   std::string reply;
   std::error_code err;
   const std::string msg = overlap_test::pattern(1000, 6);
-  overlap::spawn(p, ask(p, acc.local_endpoint(), msg, reply, err));
+  overlap::spawn(p, overlap_test::ask(p, acc.local_endpoint(), msg, reply, err));
   p.run();
   EXPECT_FALSE(err) << err.message();
   EXPECT_EQ(reply, msg);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/loopback.hpp"
+#include "backend/round_trip.hpp"
 #include "overlap/error.hpp"
 #include "overlap/proactor.hpp"
 #include "overlap/task.hpp"
@@ -65,23 +66,6 @@ overlap::task<void> echo_until_eof(overlap::tcp_stream peer, std::size_t& echoed
   }
 }
 
-overlap::task<void> ask(overlap::proactor& p, overlap::endpoint ep, std::string msg,
-                        std::string& reply, std::error_code& err) {
-  overlap::tcp_stream s(p);
-  if (auto ec = co_await s.async_connect(ep, overlap::use_awaitable)) {
-    err = ec;
-    co_return;
-  }
-  if (auto [wec, w] = co_await s.async_write(msg, overlap::use_awaitable); wec) {
-    err = wec;
-    co_return;
-  }
-  reply.resize(msg.size());
-  auto [rec, n] = co_await s.async_read(reply, overlap::use_awaitable);
-  err = rec;
-  reply.resize(n);
-}  // closing `s` ends the server's side with eof
-
 TEST(local_socket, echo_over_an_abstract_name) {
   overlap::proactor p;
   const auto ep = overlap::endpoint::parse(abstract_name(), 0);
@@ -99,7 +83,7 @@ TEST(local_socket, echo_over_an_abstract_name) {
   const std::string msg = overlap_test::pattern(100'000, 11);
   std::string reply;
   std::error_code err;
-  overlap::spawn(p, ask(p, *ep, msg, reply, err));
+  overlap::spawn(p, overlap_test::ask(p, *ep, msg, reply, err));
   p.run();
   EXPECT_FALSE(err) << err.message();
   EXPECT_EQ(reply, msg);
@@ -134,7 +118,8 @@ TEST(local_socket, multishot_accept_on_a_socket_file) {
   std::vector<std::string> msgs, replies(clients);
   std::vector<std::error_code> errs(clients);
   for (int i = 0; i < clients; ++i) msgs.push_back(overlap_test::pattern(3000 + i, 20 + i));
-  for (int i = 0; i < clients; ++i) overlap::spawn(p, ask(p, *ep, msgs[i], replies[i], errs[i]));
+  for (int i = 0; i < clients; ++i)
+    overlap::spawn(p, overlap_test::ask(p, *ep, msgs[i], replies[i], errs[i]));
   p.run();
   EXPECT_EQ(accepted, clients);
   for (int i = 0; i < clients; ++i) {

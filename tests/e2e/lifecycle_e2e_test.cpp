@@ -442,6 +442,14 @@ TEST(e2e_command_line, not_found_page_that_is_not_a_file_path_is_rejected) {
   expect_values_rejected("--not-found-page", {"", "404.html", "/", "/errors/", "/../404.html"});
 }
 
+TEST(e2e_command_line, max_connections_per_client_out_of_range_is_rejected) {
+  expect_values_rejected("--max-connections-per-client", {"-1", "abc", "10000001", "2.5"});
+}
+
+TEST(e2e_command_line, unix_socket_addresses_that_do_not_fit_are_rejected) {
+  expect_values_rejected("--bind", {"unix:", "unix:@", "unix:/" + std::string(107, 'x')});
+}
+
 TEST(e2e_command_line, nonexistent_docroot_is_rejected) {
   const auto r = run_overlap({"serve", "/nonexistent-overlap-e2e", "--port", "0"});
   EXPECT_TRUE(r.exit.exited && !r.exit.clean_exit(0)) << r.exit.describe();

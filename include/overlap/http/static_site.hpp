@@ -73,6 +73,9 @@ class static_site {
 
  private:
   site_lookup failure(open_status s, std::string_view path, int error_number);
+  // The file at `path` (the fallback, the 404 page) standing in for a
+  // missing one: ok only for a regular file, pending while it loads.
+  open_result stand_in(const std::string& path, time_point now);
   // resolve() before the 404 page: the path, or the fallback for a missing one.
   site_lookup path_or_fallback(std::string_view path, time_point now, std::string& listing,
                                const accepted_codings& codings);
