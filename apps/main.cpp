@@ -12,6 +12,7 @@
 #include "bench_echo.hpp"
 #include "bench_http.hpp"
 #include "echo_server.hpp"
+#include "overlap/http/added_fields.hpp"
 #include "overlap/http/field_value.hpp"
 #include "overlap/http/target.hpp"
 #include "overlap/server/server_config.hpp"
@@ -236,6 +237,12 @@ int main(int argc, char** argv) {
                    "File whose content goes with every 404, e.g. /404.html (default: a "
                    "built-in page; also while the file is missing)")
       ->check(path_below_docroot, "PATH");
+  std::vector<std::string> added_fields;
+  serve_cmd
+      ->add_option("--header", added_fields,
+                   "Header field added to every response, as 'Name: value' (repeatable), e.g. "
+                   "'X-Content-Type-Options: nosniff'; not for fields the server sets itself")
+      ->allow_extra_args(false);
   serve_cmd->add_flag("--precompressed", serve.http.site.precompressed,
                       "Serve FILE.br, FILE.zst or FILE.gz, where it exists, for FILE to clients "
                       "that accept that coding (every file response gets Vary: Accept-Encoding)");
@@ -329,6 +336,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       serve.http.site.index_names.push_back(name);
+    }
+    for (const auto& line : added_fields) {
+      const std::string why = overlap::http::add_response_field(serve.http.added_fields, line);
+      if (!why.empty()) {
+        std::fprintf(stderr, "overlap serve: --header '%s': %s\n", line.c_str(), why.c_str());
+        return 2;
+      }
     }
     if (serve.access_log.empty()) {
       std::fprintf(stderr, "overlap serve: --access-log needs FILE, - or off\n");

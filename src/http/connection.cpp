@@ -90,7 +90,7 @@ connection::slot_state& connection::push_slot(const request* r, bool close_after
 }
 
 void connection::finish_head(response_plan& p) const {
-  head::end(p.head, p.close_after, keep_alive_header_);
+  head::end(p.head, ctx_.config.added_fields, p.close_after, keep_alive_header_);
 }
 
 void connection::plan_error(slot_state& s, http_status status, bool head_only,
@@ -243,7 +243,7 @@ std::shared_ptr<const rendered_response> connection::ok_response(const cached_fi
   b.clear();
   head::begin(b, http_status::ok, ctx_.clock.date_value());
   b.append(f.headers.all());
-  head::end(b, false, false);
+  head::end(b, ctx_.config.added_fields, false, false);
   next->head_length = b.size();
   b.append(f.body);
   next->date_seconds = now;

@@ -44,7 +44,8 @@ void unsatisfied_range(std::string& h, std::uint64_t size) {
   h.append("\r\n");
 }
 
-void end(std::string& h, bool close, bool say_keep_alive) {
+void end(std::string& h, std::string_view added_fields, bool close, bool say_keep_alive) {
+  h.append(added_fields);
   if (close) {
     h.append("Connection: close\r\n");
   } else if (say_keep_alive) {

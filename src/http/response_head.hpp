@@ -17,7 +17,8 @@ void content_length(std::string& h, std::uint64_t n);
 void content_range(std::string& h, std::uint64_t first, std::uint64_t length, std::uint64_t size);
 // "Content-Range: bytes */size" for 416
 void unsatisfied_range(std::string& h, std::uint64_t size);
-// Connection field (if any) and the blank line ending the head.
-void end(std::string& h, bool close, bool say_keep_alive);
+// The operator's added fields (rendered lines), the Connection field (if
+// any) and the blank line ending the head.
+void end(std::string& h, std::string_view added_fields, bool close, bool say_keep_alive);
 
 }  // namespace overlap::http::head

@@ -433,6 +433,14 @@ TEST(e2e_command_line, cache_control_that_is_not_a_field_value_is_rejected) {
                                              std::string(2000, 'x')});
 }
 
+// --header: lines that are not one well-formed field, or that name a field
+// the server sets itself, are refused at start-up.
+TEST(e2e_command_line, header_that_is_not_one_added_field_is_rejected) {
+  expect_values_rejected(
+      "--header", {"", "X-A", "X-A:", "X A: b", "X-A: b\r\nSet-Cookie: s=1", "Content-Length: 0",
+                   "connection: close", "X-A: " + std::string(5000, 'x')});
+}
+
 TEST(e2e_command_line, fallback_that_is_not_a_file_path_is_rejected) {
   expect_values_rejected("--fallback",
                          {"", "index.html", "/", "/app/", "/../etc/passwd", "/a/./b", "/a%2Fb"});

@@ -361,6 +361,35 @@ TEST(e2e_conditional, cache_control_is_sent_with_200_and_304) {
   EXPECT_EQ(missing.header("cache-control"), std::nullopt) << missing.head;
 }
 
+// --header: the added fields reach a 200 (also the shared rendering of a
+// small file's second 200), a 304 and a 404; the body is unchanged.
+TEST(e2e_added_fields, header_flags_reach_every_response) {
+  dated_site site;
+  server_process server(site.docroot.path(),
+                        {.extra = {"--header", "X-Content-Type-Options: nosniff", "--header",
+                                   "Content-Security-Policy:  default-src 'self'"}});
+  http_client client(server.port());
+  const auto expect_fields = [](const auto& r) {
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << r.head;
+    EXPECT_EQ(r.header("content-security-policy"), "default-src 'self'") << r.head;
+  };
+  for (int i = 0; i < 2; ++i) {
+    const auto ok = client.request(make_request("GET", "/page.bin"));
+    ASSERT_EQ(ok.status, 200);
+    expect_fields(ok);
+    EXPECT_TRUE(same_bytes(ok.body, site.content));
+    const auto etag = ok.header("etag");
+    ASSERT_TRUE(etag.has_value()) << ok.head;
+    const auto same =
+        client.request(make_request("GET", "/page.bin", "If-None-Match: " + *etag + "\r\n"));
+    EXPECT_EQ(same.status, 304) << same.head;
+    expect_fields(same);
+  }
+  const auto missing = client.request(make_request("GET", "/missing"));
+  EXPECT_EQ(missing.status, 404);
+  expect_fields(missing);
+}
+
 // --precompressed: a client gets the twin in the best coding it accepts
 // ("X.br", "X.gz"), byte for byte, small (from memory) and large (from the
 // file); a client that accepts none gets X.

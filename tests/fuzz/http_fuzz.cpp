@@ -10,6 +10,7 @@
 //   - Content-Length matches the body actually planned;
 //   - nothing is queued after a response that closes the connection;
 //   - the connection always makes progress (no livelock).
+#include <overlap/http/added_fields.hpp>
 #include <overlap/http/connection.hpp>
 
 #include <fcntl.h>
@@ -92,6 +93,9 @@ struct environment {
     config.site.precompressed = true;
     config.site.cache_control = "public, max-age=60";
     config.site.not_found_page = "/404.html";
+    if (!add_response_field(config.added_fields, "X-Content-Type-Options: nosniff").empty()) {
+      std::abort();
+    }
     site = std::make_unique<static_site>(root.string(), config.site);
   }
   ~environment() {

@@ -93,6 +93,10 @@ struct http_config {
   parser_limits limits{};
   std::size_t max_pipelined_responses = default_max_pipelined_responses;
   site_options site{};
+  // Header fields added to every response, rendered ("Name: value\r\n"
+  // each); build it with add_response_field() (added_fields.hpp), which
+  // checks each one. Empty: none.
+  std::string added_fields;
 };
 
 }  // namespace overlap::http
