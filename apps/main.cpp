@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
   auto* access_log_opt =
       serve_cmd->add_option("--access-log", serve.access_log, "Access log: FILE, - (stdout) or off")
           ->capture_default_str();
+  std::string log_format = "combined";
+  auto* log_format_opt =
+      serve_cmd
+          ->add_option("--access-log-format", log_format,
+                       "combined (the Combined Log Format) or json (one object per line, with "
+                       "the response's duration in microseconds)")
+          ->check(CLI::IsMember({"combined", "json"}))
+          ->capture_default_str();
   serve_cmd->add_option("--index", index_names, "Index file names, comma-separated")
       ->capture_default_str();
   auto* max_connections_opt =
@@ -344,6 +352,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    if (log_format == "json") serve.log_format = overlap::server::access_log_format::json;
     if (serve.access_log.empty()) {
       std::fprintf(stderr, "overlap serve: --access-log needs FILE, - or off\n");
       return 2;
@@ -351,9 +360,11 @@ int main(int argc, char** argv) {
     if (model != "proactor") {
       using overlap::server::concurrency_model;
       serve.model = model == "reactor" ? concurrency_model::reactor : concurrency_model::threads;
-      if (access_log_opt->count() > 0 && serve.access_log != "off") {
+      if ((access_log_opt->count() > 0 && serve.access_log != "off") ||
+          log_format_opt->count() > 0) {
         std::fprintf(stderr,
-                     "overlap serve: --model %s writes no access log; use --access-log off\n",
+                     "overlap serve: --model %s writes no access log; use --access-log off "
+                     "(and no --access-log-format)\n",
                      model.c_str());
         return 2;
       }

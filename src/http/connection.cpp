@@ -71,6 +71,7 @@ connection::slot_state& connection::push_slot(const request* r, bool close_after
   s.method = "-";
   s.protocol = "HTTP/1.1";
   if (ctx_.access_log != nullptr) {
+    s.started = head_time_;
     s.log_text.clear();
     s.target_length = s.referer_length = s.agent_length = 0;
     if (r != nullptr && !r->method_name.empty()) {
@@ -369,6 +370,7 @@ std::size_t connection::feed(std::span<const char> data) {
       case parse_event::need_more:
         return used;
       case parse_event::head_complete:
+        if (ctx_.access_log != nullptr) head_time_ = ctx_.clock.now();
         if (parser_.current().expects_continue) {
           // Answered before its content, which is never read: the
           // connection closes after this response (input_may_follow()).
@@ -380,6 +382,7 @@ std::size_t connection::feed(std::span<const char> data) {
         respond(parser_.current());
         break;
       case parse_event::error: {
+        if (ctx_.access_log != nullptr) head_time_ = ctx_.clock.now();
         const request& cur = parser_.current();
         respond_error(cur.method_name.empty() ? nullptr : &cur, parser_.error_status());
         input_closed_ = true;  // RFC 9112 §9.6: after a framing error, close
@@ -473,6 +476,8 @@ void connection::pop_front() {
     rec.user_agent = text.substr(s.target_length + s.referer_length, s.agent_length);
     rec.status = code(p.status);
     rec.body_bytes = p.body_length();
+    rec.duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.clock.now() - s.started);
     ctx_.access_log->on_response(rec);
   }
   if (ctx_.counts != nullptr) {

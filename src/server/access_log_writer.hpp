@@ -1,4 +1,4 @@
-// Access log in the Combined Log Format, one writer per thread: lines are
+// Access log (access_log_format.hpp has the formats), one writer per thread: lines are
 // formatted into a buffer and written by an asynchronous file operation, so
 // the event loop never waits for the disk or a slow terminal.
 #pragma once
@@ -11,6 +11,7 @@
 #include "buffered_file_writer.hpp"
 #include "overlap/http/access_log.hpp"
 #include "overlap/proactor.hpp"
+#include "overlap/server/server_config.hpp"
 
 namespace overlap::server {
 
@@ -18,7 +19,8 @@ class access_log_writer {
  public:
   // target: a path, or "-" for standard output. Throws std::system_error if
   // the file cannot be opened at start-up.
-  access_log_writer(proactor& p, std::string target);
+  access_log_writer(proactor& p, std::string target,
+                    access_log_format format = access_log_format::combined);
 
   void append(std::string_view client, const http::access_log_record& r, std::time_t now);
   // Starts a write of what is buffered, if none is in flight.
@@ -30,9 +32,10 @@ class access_log_writer {
 
  private:
   buffered_file_writer out_;
+  access_log_format format_;
   std::uint64_t dropped_ = 0;
   std::time_t stamp_second_ = -1;
-  char stamp_[40] = {};  // "[10/Oct/2000:13:55:36 +0000]"
+  char stamp_[40] = {};  // "[10/Oct/2000:13:55:36 +0000]" or "2000-10-10T13:55:36Z"
   std::size_t stamp_len_ = 0;
 };
 

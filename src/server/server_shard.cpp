@@ -24,7 +24,9 @@ server_shard::server_shard(proactor& p, const server_config& config, int listen_
       max_connections_(max_connections) {
   sync_wall_clock();
   refresh_clock();
-  if (config.access_log != "off") log_ = std::make_unique<access_log_writer>(p, config.access_log);
+  if (config.access_log != "off") {
+    log_ = std::make_unique<access_log_writer>(p, config.access_log, config.log_format);
+  }
   if (!config.trace_path.empty()) {
     trace_ = std::make_unique<trace_writer>(p, config.trace_path, index, started);
   }

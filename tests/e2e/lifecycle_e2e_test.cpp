@@ -310,6 +310,39 @@ TEST(e2e_access_log, request_is_logged_in_combined_log_format) {
   EXPECT_TRUE(std::regex_match(*line, combined)) << "line: " << *line;
 }
 
+// --access-log-format json: one object per line with the same fields and the
+// duration; a hostile User-Agent (quotes, a line break, a byte that is not
+// UTF-8) stays inside its string.
+TEST(e2e_access_log, request_is_logged_as_a_json_line) {
+  temp_dir docroot, logs;
+  write_file(docroot / "file.txt", std::string(1234, 'x'));
+  const auto log_path = logs / "access.log";
+  server_process server(
+      docroot.path(),
+      {.access_log = log_path.string(), .threads = 2, .extra = {"--access-log-format", "json"}});
+  http_client client(server.port());
+  const auto r = client.request(
+      make_request("GET", "/file.txt?q=1",
+                   "User-Agent: e2e-json \"q\" \xff\r\nReferer: http://ref.example/\r\n"));
+  ASSERT_EQ(r.status, 200);
+  const auto missing = client.request(make_request("GET", "/none", "User-Agent: e2e-json-2\r\n"));
+  ASSERT_EQ(missing.status, 404);
+
+  const auto line = wait_for_log_line(log_path, "e2e-json \\\"q");
+  ASSERT_TRUE(line.has_value()) << "log file:\n" << read_file(log_path);
+  static const std::regex object(
+      R"re(^\{"time":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z","client":"127\.0\.0\.1",)re"
+      R"re("method":"GET","target":"/file\.txt\?q=1","protocol":"HTTP/1\.1","status":200,)re"
+      R"re("bytes":1234,"referer":"http://ref\.example/",)re"
+      R"re("user_agent":"e2e-json \\"q\\" \\u00ff","duration_us":\d+\}$)re");
+  EXPECT_TRUE(std::regex_match(*line, object)) << "line: " << *line;
+  const auto second = wait_for_log_line(log_path, "e2e-json-2");
+  ASSERT_TRUE(second.has_value()) << "log file:\n" << read_file(log_path);
+  EXPECT_NE(second->find(R"("target":"/none","protocol":"HTTP/1.1","status":404,)"),
+            std::string::npos)
+      << *second;
+}
+
 TEST(e2e_access_log, sighup_reopens_log_at_original_path) {
   temp_dir docroot, logs;
   write_file(docroot / "file.txt", "hello");
@@ -484,7 +517,15 @@ TEST(e2e_command_line, access_log_with_a_comparison_model_is_rejected) {
     EXPECT_TRUE(r.exit.exited && r.exit.clean_exit(2)) << model << ": " << r.exit.describe();
     EXPECT_NE(r.stderr_text.find("--access-log off"), std::string::npos) << r.stderr_text;
     EXPECT_EQ(r.stderr_text.find("listening"), std::string::npos) << r.stderr_text;
+    const auto f = run_overlap({"serve", docroot.path().string(), "--port", "0", "--model", model,
+                                "--access-log-format", "json"});
+    EXPECT_TRUE(f.exit.exited && f.exit.clean_exit(2)) << model << ": " << f.exit.describe();
+    EXPECT_NE(f.stderr_text.find("--access-log-format"), std::string::npos) << f.stderr_text;
   }
+}
+
+TEST(e2e_command_line, unknown_access_log_format_is_rejected) {
+  expect_values_rejected("--access-log-format", {"", "clf", "JSON", "common"});
 }
 
 TEST(e2e_command_line, serve_help_exits_0_and_lists_flags) {

@@ -130,7 +130,9 @@ TEST_F(output, gather_respects_iovec_capacity) {
 
 struct recording_log final : access_log_sink {
   std::vector<std::string> lines;
+  std::vector<std::chrono::microseconds> durations;
   void on_response(const access_log_record& r) override {
+    durations.push_back(r.duration);
     lines.push_back(std::string(r.method) + " " + std::string(r.target) + " " +
                     std::string(r.protocol) + " " + std::to_string(r.status) + " " +
                     std::to_string(r.body_bytes) + " [" + std::string(r.referer) + "] [" +
@@ -175,6 +177,45 @@ TEST_F(output, response_counts_are_kept_by_status_class_when_sent) {
   EXPECT_EQ(counts.by_class[4], 1u);
   EXPECT_EQ(counts.by_class[5], 0u);
   EXPECT_EQ(counts.body_bytes, 9u + error_page(http_status::not_found).size());
+}
+
+// The logged duration runs from the request head's completion (not its first
+// byte) to the response's last byte reported sent, per response of a
+// pipelined burst.
+TEST_F(output, access_log_duration_runs_from_complete_head_to_last_byte) {
+  using std::chrono::milliseconds;
+  temp_docroot r2;
+  r2.write("s1.txt", "small-one");
+  harness h(r2);
+  recording_log log;
+  h.set_log(&log);
+  const std::string first = get("/s1.txt");
+  // The head arrives in two parts, 5 ms apart: timing starts at the second.
+  EXPECT_EQ(h.conn().feed(std::span<const char>(first.data(), first.size() - 2)), first.size() - 2);
+  h.advance(milliseconds(5));
+  EXPECT_EQ(h.conn().feed(std::span<const char>(first.data() + first.size() - 2, 2)), 2u);
+  ASSERT_TRUE(h.conn().has_output());
+  h.advance(milliseconds(7));
+  // Half the response goes out, then 1 ms later the rest.
+  const std::size_t total = h.conn().pending_plan(0).total_bytes();
+  h.conn().bytes_sent(total / 2);
+  EXPECT_TRUE(log.lines.empty());
+  h.advance(milliseconds(1));
+  h.conn().bytes_sent(total - total / 2);
+  ASSERT_EQ(log.durations.size(), 1u);
+  EXPECT_EQ(log.durations[0], std::chrono::microseconds(8000));
+
+  // Two pipelined requests complete together; their responses leave 3 and
+  // 5 ms later.
+  const std::string burst = get("/s1.txt") + get("/missing");
+  EXPECT_EQ(h.conn().feed(std::span<const char>(burst)), burst.size());
+  h.advance(milliseconds(3));
+  h.conn().bytes_sent(h.conn().pending_plan(0).total_bytes());
+  h.advance(milliseconds(2));
+  h.conn().bytes_sent(h.conn().pending_plan(0).total_bytes());
+  ASSERT_EQ(log.durations.size(), 3u);
+  EXPECT_EQ(log.durations[1], std::chrono::microseconds(3000));
+  EXPECT_EQ(log.durations[2], std::chrono::microseconds(5000));
 }
 
 TEST_F(output, access_log_records_unparsable_request) {

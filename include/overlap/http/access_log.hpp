@@ -2,6 +2,7 @@
 // what only the server knows (client address, time).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
@@ -15,6 +16,10 @@ struct access_log_record {
   std::uint64_t body_bytes = 0;  // body bytes sent (CLF %b)
   std::string_view referer;      // empty when absent
   std::string_view user_agent;   // empty when absent
+  // From the request's head being complete (or, for a request too malformed
+  // to have one, from its answer being decided) to the response's last byte
+  // being handed to the kernel, on the owner's clock (http_date_clock).
+  std::chrono::microseconds duration{0};
 };
 
 // Called once per response, when its last byte has been reported sent. The

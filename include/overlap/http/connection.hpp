@@ -123,6 +123,7 @@ class connection {
     std::size_t target_length = 0, referer_length = 0, agent_length = 0;
     std::string_view method = "-";
     std::string_view protocol = "HTTP/1.1";
+    std::chrono::system_clock::time_point started;  // for the log's duration
   };
 
   slot_state& slot(std::size_t i) noexcept { return *slots_[(front_ + i) % slots_.size()]; }
@@ -165,6 +166,8 @@ class connection {
   std::string blocked_path_;        // capacity reused
   std::string path_;                // normalised path, capacity reused
   std::string fields_;              // extra header fields being rendered, capacity reused
+  // When the current request's head was complete (kept only for the log).
+  std::chrono::system_clock::time_point head_time_;
 };
 
 }  // namespace overlap::http

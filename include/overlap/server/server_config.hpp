@@ -71,12 +71,17 @@ inline constexpr std::chrono::milliseconds accept_backoff_ms = 100ms;
 // The latter two exist to measure the designs side by side (bench/http.sh).
 enum class concurrency_model : std::uint8_t { proactor, reactor, threads };
 
+// The access log's line format: the Combined Log Format of nginx and Apache,
+// or one JSON object per line (with the response's duration).
+enum class access_log_format : std::uint8_t { combined, json };
+
 struct server_config {
   std::string docroot;  // directory to serve
   std::string bind = "127.0.0.1";
   unsigned port = default_port;
   unsigned threads = 1;
   std::string access_log = "-";  // a path, "-" (stdout) or "off"
+  access_log_format log_format = access_log_format::combined;
   std::chrono::milliseconds header_timeout_ms = default_header_timeout_ms;
   std::chrono::milliseconds keepalive_timeout_ms = default_keepalive_timeout_ms;
   std::chrono::milliseconds send_timeout_ms = default_send_timeout_ms;
