@@ -300,6 +300,7 @@ int run_bench_echo(const bench_echo_config& config) {
   try {
     proactor_options options;
     options.recv_buffer_count = 4096;
+    options.busy_poll = std::chrono::microseconds(config.busy_poll_us);
     proactor p(options);
     bench_run run(config, p, *ep);
     run.start();

@@ -16,6 +16,11 @@ struct bench_echo_config {
   double duration_s = 5.0;
   double warmup_s = 0.0;  // run before measuring; not counted
   double rate = 0.0;      // total messages/s; 0 = closed loop
+  // Longest adaptive spin of the generator's loop before it sleeps (0: never
+  // spin). A generator that stays awake between echoes spares the server the
+  // cost of waking it for each one, which on loopback is charged to the
+  // server's send.
+  unsigned busy_poll_us = 0;
   bool json = false;
   bool progress = true;  // live line on stderr when it is a terminal
 };

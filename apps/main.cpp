@@ -296,6 +296,12 @@ int main(int argc, char** argv) {
   bench_echo_cmd->add_option("--rate", bench.rate, "Open loop: total messages/s (0 = closed loop)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
+  bench_echo_cmd
+      ->add_option("--busy-poll", bench.busy_poll_us,
+                   "Longest adaptive spin before the generator sleeps, in microseconds (0 = "
+                   "never spin)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   bench_echo_cmd->add_flag("--json", bench.json, "Print one JSON line instead of a report");
   bench_echo_cmd->add_flag("!--no-progress", bench.progress, "No live progress line");
 

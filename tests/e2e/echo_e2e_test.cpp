@@ -149,6 +149,13 @@ TEST(e2e_echo, bench_open_loop_reports_messages_without_errors) {
   expect_bench_ok(server.port(), {"--connections", "4", "--size", "64", "--rate", "2000"});
 }
 
+// A spinning generator (--busy-poll) still verifies every byte, in both loops.
+TEST(e2e_echo, bench_with_busy_polling_reports_messages_without_errors) {
+  echo_process server;
+  expect_bench_ok(server.port(), {"--connections", "4", "--busy-poll", "50"});
+  expect_bench_ok(server.port(), {"--connections", "4", "--rate", "2000", "--busy-poll", "50"});
+}
+
 TEST(e2e_echo, bench_against_a_closed_port_fails_with_a_message) {
   // Bind a port, then close it, so nothing listens there.
   std::uint16_t port = 0;
@@ -172,6 +179,7 @@ TEST(e2e_echo, bad_flags_are_rejected) {
       {"echo", "--model", "reactor", "--backend", "epoll"},
       {"bench", "echo", "--size", "0"},
       {"bench", "echo", "--connections", "0"},
+      {"bench", "echo", "--busy-poll", "10001"},
       {"bench", "echo", "--host", "not-an-address", "--duration", "0.2"},
   };
   expect_rejected(cases);
