@@ -20,6 +20,7 @@
 namespace overlap::apps {
 namespace {
 
+using server::inherited_listeners;
 using server::listener_set;
 using server::open_listeners;
 using server::thread_group;
@@ -168,8 +169,16 @@ int run_echo_server(const echo_config& config) {
   listener_set listeners;
   try {
     // A thread per connection has one acceptor, whatever --threads says.
-    listeners = open_listeners(*ep, config.model == "threads" ? 1 : config.threads,
-                               /*defer_accept_seconds=*/0);
+    const unsigned listener_count = config.model == "threads" ? 1 : config.threads;
+    if (auto passed = inherited_listeners(listener_count)) {
+      // Started by a systemd socket unit: its socket; --bind and --port do
+      // not apply.
+      listeners = std::move(*passed);
+      std::fprintf(stderr, "overlap echo: using the listening socket from systemd (%s)\n",
+                   listeners.bound.to_string().c_str());
+    } else {
+      listeners = open_listeners(*ep, listener_count, /*defer_accept_seconds=*/0);
+    }
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "overlap echo: %s\n", e.what());
     return 1;

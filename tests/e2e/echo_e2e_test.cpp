@@ -78,6 +78,21 @@ TEST(e2e_echo, falls_back_to_epoll_where_io_uring_is_blocked) {
   expect_echoes_intact(echo.port());
 }
 
+// Started by a systemd socket unit (sd_listen_fds(3)), the echo server takes
+// descriptor 3 instead of binding a port, shares it between its threads and
+// echoes as ever; each model does.
+TEST(e2e_echo, takes_the_listening_socket_systemd_passes) {
+  for (const char* model : {"proactor", "reactor", "threads"}) {
+    passed_socket s = listening_socket();
+    echo_process echo({"--threads", "2", "--model", model}, as_systemd(s.fd.get()));
+    s.fd.reset();  // the server holds it now
+    EXPECT_EQ(echo.port(), s.port) << model << ": it bound a socket of its own";
+    EXPECT_TRUE(echo.process().wait_for_stderr("listening socket from systemd", receive_timeout))
+        << model << ": " << echo.process().stderr_text();
+    expect_echoes_intact(s.port);
+  }
+}
+
 TEST(e2e_echo, echoes_every_byte_with_busy_polling) {
   echo_process server({"--threads", "2"});  // default: --busy-poll 50
   expect_echoes_intact(server.port());

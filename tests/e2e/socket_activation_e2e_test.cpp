@@ -11,37 +11,6 @@
 namespace overlap::e2e {
 namespace {
 
-// A listening TCP socket on 127.0.0.1, inheritable (no close-on-exec), as a
-// systemd socket unit holds it.
-struct passed_socket {
-  socket_fd fd;
-  std::uint16_t port = 0;
-};
-passed_socket listening_socket() {
-  passed_socket s{socket_fd(::socket(AF_INET, SOCK_STREAM, 0)), 0};
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-      ::listen(s.fd.get(), 64) != 0 ||
-      ::getsockname(s.fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    throw std::system_error(errno, std::system_category(), "listening socket");
-  }
-  s.port = ntohs(a.sin_port);
-  return s;
-}
-
-// Words that start the server the way systemd does: `fd` as descriptor 3,
-// LISTEN_FDS=`count` and LISTEN_PID=`pid` ("$$": the server's own, since
-// the shell execs it).
-std::vector<std::string> as_systemd(int fd, const std::string& count = "1",
-                                    const std::string& pid = "$$") {
-  return {"/bin/sh", "-c",
-          "LISTEN_PID=" + pid + " LISTEN_FDS=" + count + " exec \"$@\" 3<&" + std::to_string(fd),
-          "sh"};
-}
-
 TEST(e2e_socket_activation, serves_on_the_socket_it_is_given) {
   temp_dir docroot;
   write_file(docroot / "a.txt", "from systemd");
