@@ -118,6 +118,7 @@ void http_session::on_write_complete(std::error_code ec, std::size_t n) {
     destroy();  // reset by the peer, or the send timed out
     return;
   }
+  shard_.refresh_clock();  // a response that ends here is logged with its duration
   conn_.bytes_sent(n);
   pump();
 }

@@ -343,6 +343,38 @@ TEST(e2e_access_log, request_is_logged_as_a_json_line) {
       << *second;
 }
 
+// The logged duration runs until the response's last byte is sent: a client
+// that waits 300 ms after the first bytes of a 16 MiB response (more than
+// the sockets can buffer) before reading on makes it last at least that long.
+TEST(e2e_access_log, json_duration_runs_until_a_slow_reader_has_the_response) {
+  temp_dir docroot, logs;
+  const std::string big = random_bytes(std::size_t{16} << 20, 41);
+  write_file(docroot / "big.bin", big);
+  const auto log_path = logs / "access.log";
+  server_process server(
+      docroot.path(),
+      {.access_log = log_path.string(), .threads = 1, .extra = {"--access-log-format", "json"}});
+  http_client client(server.port(), 64 * 1024);
+  ASSERT_TRUE(client.send(make_request("GET", "/big.bin", "User-Agent: e2e-slow-reader\r\n")));
+  // Once the first bytes are here the server has taken the request (its
+  // clock started), so however slow the machine, 300 ms pass before the
+  // last byte can leave.
+  pollfd readable{client.fd(), POLLIN, 0};
+  ASSERT_EQ(
+      ::poll(&readable, 1, static_cast<int>(std::chrono::milliseconds(receive_timeout).count())),
+      1);
+  std::this_thread::sleep_for(300ms);
+  const auto r = client.read_response();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(same_bytes(r.body, big));
+  const auto line = wait_for_log_line(log_path, "e2e-slow-reader");
+  ASSERT_TRUE(line.has_value()) << "log file:\n" << read_file(log_path);
+  constexpr std::string_view key = "\"duration_us\":";
+  const auto at = line->find(key);
+  ASSERT_NE(at, std::string::npos) << *line;
+  EXPECT_GE(std::stoull(line->substr(at + key.size())), 300'000u) << *line;
+}
+
 TEST(e2e_access_log, sighup_reopens_log_at_original_path) {
   temp_dir docroot, logs;
   write_file(docroot / "file.txt", "hello");
