@@ -166,6 +166,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
       ->capture_default_str();
   serve_cmd
+      ->add_option("--max-requests-per-connection", serve.http.max_requests_per_connection,
+                   "Requests one connection may make; the last response closes it (0 = no "
+                   "limit)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--small-file-bytes", serve.http.site.small_file_bytes,
                    "Files up to this size are cached in memory")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))

@@ -54,6 +54,10 @@ connection::slot_state& connection::push_slot(const request* r, bool close_after
   if (count_ == slots_.size()) grow_slots();  // callers check queue_full() first
   slot_state& s = slot(count_);
   ++count_;
+  if (r != nullptr && ctx_.config.max_requests_per_connection > 0 &&
+      ++requests_ >= ctx_.config.max_requests_per_connection) {
+    close_after = true;  // the last request this connection may make
+  }
   response_plan& p = s.plan;
   if (p.head.capacity() < initial_head_bytes) p.head.reserve(initial_head_bytes);
   p.head.clear();
@@ -306,6 +310,7 @@ void connection::respond(const request& r) {
     case site_lookup::outcome::pending:
       // Take the slot back: the request is answered by resume(), in order.
       --count_;
+      if (ctx_.config.max_requests_per_connection > 0) --requests_;
       input_closed_ = input_was_closed;
       blocked_ = true;
       blocked_path_.assign(ctx_.site.cache().pending_path());

@@ -519,6 +519,10 @@ TEST(e2e_command_line, max_connections_per_client_out_of_range_is_rejected) {
   expect_values_rejected("--max-connections-per-client", {"-1", "abc", "10000001", "2.5"});
 }
 
+TEST(e2e_command_line, max_requests_per_connection_out_of_range_is_rejected) {
+  expect_values_rejected("--max-requests-per-connection", {"-1", "abc", "1000000001", "1.5"});
+}
+
 TEST(e2e_command_line, unix_socket_addresses_that_do_not_fit_are_rejected) {
   expect_values_rejected("--bind", {"unix:", "unix:@", "unix:/" + std::string(107, 'x')});
 }

@@ -283,6 +283,25 @@ bool proactor_model() {
   return model.empty() || model == "proactor";
 }
 
+// --max-requests-per-connection 2: the second response says close and the
+// server closes the connection after it; a new connection gets two more.
+TEST(e2e_limits, a_connection_closes_after_its_last_allowed_request) {
+  temp_dir docroot;
+  write_file(docroot / "a.txt", "limited");
+  server_process server(docroot.path(), {.extra = {"--max-requests-per-connection", "2"}});
+  for (int connection = 0; connection < 2; ++connection) {
+    http_client client(server.port());
+    const auto first = client.request(make_request("GET", "/a.txt"));
+    EXPECT_EQ(first.body, "limited");
+    EXPECT_EQ(first.header("connection"), std::nullopt) << first.head;
+    const auto second = client.request(make_request("GET", "/a.txt"));
+    EXPECT_EQ(second.body, "limited");
+    EXPECT_EQ(second.header("connection"), "close") << second.head;
+    const read_end end = client.read_until_end();
+    EXPECT_EQ(end, read_end::closed) << to_string(end);
+  }
+}
+
 TEST(e2e_limits, connections_past_the_per_client_limit_are_closed_at_once) {
   if (!proactor_model()) GTEST_SKIP() << "--max-connections-per-client is the proactor's";
   temp_dir docroot;

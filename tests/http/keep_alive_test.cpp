@@ -30,6 +30,60 @@ TEST_F(keep_alive, connection_close_closes_after_response) {
   EXPECT_TRUE(h.conn().should_close());
 }
 
+http_config with_request_limit(std::uint64_t n) {
+  http_config c = harness::make_config();
+  c.max_requests_per_connection = n;
+  return c;
+}
+
+// --max-requests-per-connection: the Nth response says close, earlier ones
+// (also the shared rendering of a small file's 200) do not.
+TEST_F(keep_alive, request_limit_closes_after_the_last_allowed_response) {
+  harness h(root, with_request_limit(3));
+  for (int i = 0; i < 2; ++i) {
+    const auto r = h.one(get("/a.txt"));
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_FALSE(r.close_after) << i;
+    EXPECT_EQ(r.field("Connection"), std::nullopt) << i;
+    EXPECT_FALSE(h.conn().should_close()) << i;
+  }
+  const auto last = h.one(get("/b.txt"));
+  EXPECT_EQ(last.body, "BBBB");
+  EXPECT_TRUE(last.close_after);
+  EXPECT_EQ(last.field("Connection"), "close");
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+TEST_F(keep_alive, request_limit_leaves_later_pipelined_requests_unanswered) {
+  harness h(root, with_request_limit(2));
+  const auto r = h.exchange(get("/a.txt") + get("/b.txt") + get("/c.txt") + get("/a.txt"));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].body, "AAA");
+  EXPECT_FALSE(r[0].close_after);
+  EXPECT_EQ(r[1].body, "BBBB");
+  EXPECT_EQ(r[1].field("Connection"), "close");
+  EXPECT_TRUE(h.conn().should_close());
+}
+
+// A request that waits for its file to load is counted once, not again when
+// it is answered.
+TEST_F(keep_alive, request_limit_counts_a_request_waiting_for_a_load_once) {
+  harness h(root, with_request_limit(2));
+  h.site().cache().defer_misses(true);
+  const auto first = h.exchange_loading(get("/a.txt"));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].close_after);
+  const auto second = h.exchange_loading(get("/b.txt"));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].body, "BBBB");
+  EXPECT_TRUE(second[0].close_after);
+}
+
+TEST_F(keep_alive, no_request_limit_by_default) {
+  harness h(root);
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(h.one(get("/a.txt")).close_after) << i;
+}
+
 TEST_F(keep_alive, http10_closes_by_default) {
   harness h(root);
   const auto r = h.one("GET /a.txt HTTP/1.0\r\n\r\n");  // HTTP/1.0 may omit Host

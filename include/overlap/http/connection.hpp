@@ -157,7 +157,8 @@ class connection {
   std::size_t max_slots_;
   std::size_t front_ = 0;
   std::size_t count_ = 0;
-  std::uint64_t sent_ = 0;  // of the front response
+  std::uint64_t sent_ = 0;      // of the front response
+  std::uint64_t requests_ = 0;  // counted only under max_requests_per_connection
   bool input_closed_ = false;
   bool closed_on_error_ = false;
   bool content_unread_ = false;     // an expects_continue request was answered

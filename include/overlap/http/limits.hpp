@@ -29,6 +29,12 @@ inline constexpr std::uint64_t default_max_body_discard_bytes = std::uint64_t{64
 // consuming input so the caller stops reading the socket (backpressure).
 inline constexpr std::size_t default_max_pipelined_responses = 16;
 
+// Requests one connection may make; the response to the last one says
+// "Connection: close" and the connection closes after it, so long-lived
+// clients come back through accept and spread over the threads again.
+// 0: no limit (the default; nginx's keepalive_requests is 1000).
+inline constexpr std::uint64_t default_max_requests_per_connection = 0;
+
 // Regular files up to this size are read into the open-file cache once and
 // sent from memory together with their headers in one sendmsg.
 inline constexpr std::size_t default_small_file_bytes = std::size_t{16} * 1024;
@@ -92,6 +98,7 @@ struct site_options {
 struct http_config {
   parser_limits limits{};
   std::size_t max_pipelined_responses = default_max_pipelined_responses;
+  std::uint64_t max_requests_per_connection = default_max_requests_per_connection;
   site_options site{};
   // Header fields added to every response, rendered ("Name: value\r\n"
   // each); build it with add_response_field() (added_fields.hpp), which
