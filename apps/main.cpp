@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
   overlap::server::server_config serve;
   serve.docroot = default_docroot();
   serve.threads = default_threads();
-  double header_timeout_s = 10, keepalive_timeout_s = 60, send_timeout_s = 60, grace_s = 10;
+  double header_timeout_s = 10, keepalive_timeout_s = 60, send_timeout_s = 60, grace_s = 10,
+         linger_s = 2;
   std::string index_names = "index.html";
   auto* serve_cmd = app.add_subcommand("serve", "HTTP/1.1 static-file server");
   serve_cmd->add_option("DIR", serve.docroot, "Directory to serve (default: the bundled demo site)")
@@ -151,9 +152,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   serve_cmd
+      ->add_option("--linger-timeout", linger_s,
+                   "Seconds a connection closed with input still unread keeps reading (and "
+                   "dropping) it, so the client gets the response rather than a reset (0 = close "
+                   "at once)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--max-header-bytes", serve.http.limits.max_header_bytes,
                    "Largest request head (431 beyond)")
       ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-body-discard-bytes", serve.http.limits.max_body_discard_bytes,
+                   "Largest body of a GET or HEAD that is read and dropped to keep the "
+                   "connection (413 and close beyond)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 30))
       ->capture_default_str();
   serve_cmd
       ->add_option("--max-target-bytes", serve.http.limits.max_target_bytes,
@@ -346,6 +360,7 @@ int main(int argc, char** argv) {
     serve.keepalive_timeout_ms = seconds_to_ms(keepalive_timeout_s);
     serve.send_timeout_ms = seconds_to_ms(send_timeout_s);
     serve.shutdown_grace_ms = seconds_to_ms(grace_s);
+    serve.linger_ms = seconds_to_ms(linger_s);
     serve.defer_accept = !no_defer_accept;
     serve.max_connections_set = max_connections_opt->count() > 0;
     serve.busy_poll_us = std::chrono::microseconds(serve_busy_poll_us);

@@ -122,6 +122,79 @@ TEST(e2e_method, expect_100_continue_is_answered_before_the_content) {
   }
 }
 
+// --max-body-discard-bytes N: a GET's body of N bytes is read and dropped
+// and the next pipelined request answered; one byte more is 413 and close.
+TEST(e2e_body, body_discard_limit_is_configurable) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path(), {.extra = {"--max-body-discard-bytes", "100"}});
+  const auto get_with_body = [](std::size_t n) {
+    return "GET /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + std::to_string(n) +
+           "\r\n\r\n" + std::string(n, 'x');
+  };
+  http_client kept(server.port());
+  ASSERT_TRUE(kept.send(get_with_body(100) + make_request("GET", "/file.txt")));
+  for (int i = 0; i < 2; ++i) {
+    const auto r = kept.read_response();
+    EXPECT_EQ(r.status, 200) << i << "\n" << r.head;
+    EXPECT_EQ(r.body, "file-body") << i;
+    EXPECT_EQ(r.header("connection"), std::nullopt) << i << "\n" << r.head;
+  }
+  http_client refused(server.port());
+  (void)refused.send(get_with_body(101));
+  const auto r = refused.read_response();
+  EXPECT_EQ(r.status, 413) << r.head;
+  EXPECT_EQ(r.header("connection"), "close") << r.head;
+}
+
+// After a 413 the server stops sending but reads on, for --linger-timeout,
+// whatever the client still sends: the client reads the whole response and
+// an orderly end, never a reset. Past the linger time it closes, and what
+// the client sends then is refused.
+void send_rejected_upload(http_client& client) {
+  (void)client.send(
+      "GET /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n" +
+      std::string(1000, 'x'));
+  const auto r = client.read_response();
+  EXPECT_EQ(r.status, 413) << r.head;
+  EXPECT_EQ(client.read_until_end(), read_end::closed);
+}
+
+// Sends 1 KiB every 50 ms until a send fails or `rounds` are done; returns
+// the number of sends that succeeded.
+int send_until_refused(http_client& client, int rounds) {
+  const std::string more(1024, 'y');
+  for (int i = 0; i < rounds; ++i) {
+    if (!client.send(more)) return i;
+    std::this_thread::sleep_for(50ms);
+  }
+  return rounds;
+}
+
+TEST(e2e_body, a_rejected_upload_is_read_away_while_lingering) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path(), {.extra = {"--linger-timeout", "120"}});
+  http_client client(server.port());
+  send_rejected_upload(client);
+  // 3 s: longer than the default linger time (2 s), so this also shows the
+  // flag took effect.
+  EXPECT_EQ(send_until_refused(client, 60), 60) << "the server stopped reading while lingering";
+  char byte;
+  EXPECT_EQ(::recv(client.fd(), &byte, 1, 0), 0)
+      << "the connection was reset: " << std::strerror(errno);
+}
+
+TEST(e2e_body, lingering_ends_after_the_linger_timeout) {
+  temp_dir docroot;
+  write_file(docroot / "file.txt", "file-body");
+  server_process server(docroot.path(), {.extra = {"--linger-timeout", "0.2"}});
+  http_client client(server.port());
+  send_rejected_upload(client);
+  // 0.2 s (checked every 250 ms): well within the 100 rounds (5 s).
+  EXPECT_LT(send_until_refused(client, 100), 100) << "the server was still reading after 5 s";
+}
+
 TEST(e2e_method, delete_on_file_is_405_with_allow) {
   temp_dir docroot;
   write_file(docroot / "file.txt", "file-body");

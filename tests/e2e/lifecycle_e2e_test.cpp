@@ -523,6 +523,11 @@ TEST(e2e_command_line, max_requests_per_connection_out_of_range_is_rejected) {
   expect_values_rejected("--max-requests-per-connection", {"-1", "abc", "1000000001", "1.5"});
 }
 
+TEST(e2e_command_line, linger_and_body_discard_limits_out_of_range_are_rejected) {
+  expect_values_rejected("--linger-timeout", {"-1", "abc", "3601"});
+  expect_values_rejected("--max-body-discard-bytes", {"-1", "abc", "1073741825"});
+}
+
 TEST(e2e_command_line, unix_socket_addresses_that_do_not_fit_are_rejected) {
   expect_values_rejected("--bind", {"unix:", "unix:@", "unix:/" + std::string(107, 'x')});
 }
