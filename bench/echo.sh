@@ -3,7 +3,7 @@
 # epoll and on io_uring, driven by overlap's own load generator.
 #
 # Usage: bench/echo.sh [--build-dir DIR] [--reps N] [--duration S] [--quick]
-#                      [--open-rate MSGS_PER_S] [--servers LIST]
+#                      [--open-rate MSGS_PER_S] [--open-duration S] [--servers LIST]
 #                      [--connections LIST] [--sizes LIST] [--out FILE]
 #
 #   --build-dir DIR   overlap build tree (default build/release; built with the
@@ -13,6 +13,10 @@
 #   --quick           smoke test: 1 repetition of 2 s
 #   --open-rate R     total offered rate of the open-loop case, 16 conns x 64 B
 #                     (default 20000; 0 skips the case)
+#   --open-duration S seconds of load per open-loop run (default: --duration).
+#                     At 20,000 msgs/s a server is busy for a few per cent of
+#                     the run, and /proc/PID/stat counts CPU time in 10 ms
+#                     ticks: a longer run makes its CPU per message finer
 #   --servers LIST    comma-separated subset of overlap,asio-epoll,asio-uring
 #                     (default), or overlap-epoll: overlap on its epoll backend,
 #                     overlap-reactor / overlap-threads: overlap echo --model
@@ -51,6 +55,7 @@ build_dir="$repo/build/release"
 reps=3
 duration=5
 open_rate=20000
+open_duration=""
 servers_csv="overlap,asio-epoll,asio-uring"
 connections_csv="1,16,256,1000"
 sizes_csv="64,4096"
@@ -60,6 +65,7 @@ quick=0
 while (($#)); do
     case $1 in
         --open-rate) need_value "$@"; open_rate=$2; shift 2 ;;
+        --open-duration) need_value "$@"; open_duration=$2; shift 2 ;;
         *) common_option "$@" || die "unknown argument: $1 (see --help)"; shift "$consumed" ;;
     esac
 done
@@ -70,6 +76,8 @@ fi
 
 is_posint "$reps" || die "--reps must be a positive integer"
 [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration must be a number of seconds"
+[[ -z $open_duration ]] && open_duration=$duration
+[[ $open_duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--open-duration must be a number of seconds"
 is_uint "$open_rate" || die "--open-rate must be a non-negative integer"
 IFS=, read -ra servers <<<"$servers_csv"
 IFS=, read -ra connection_counts <<<"$connections_csv"
@@ -159,14 +167,18 @@ start_server() {
 
 setup_jsonl echo
 
-loadgen_limit=$(awk -v d="$duration" 'BEGIN { print int(d) + 60 }')
+loadgen_limit=$(awk -v d="$duration" -v o="$open_duration" 'BEGIN { print int(d > o ? d : o) + 60 }')
 
 # run_one SERVER MODE CONNECTIONS SIZE RATE REP ORDER
 run_one() {
     local name=$1 mode=$2 conns=$3 size=$4 rate=$5 rep=$6 order=$7
     local raw="$tmp/loadgen.out" before after load_rc alive server_core_busy load_core_busy
     local -a extra=()
-    ((rate > 0)) && extra=(--rate "$rate")
+    local run_duration=$duration
+    if ((rate > 0)); then
+        extra=(--rate "$rate")
+        run_duration=$open_duration
+    fi
 
     if ! start_server "$name"; then
         python3 "$repo/bench/lib/aggregate.py" record "$jsonl" --raw /dev/null \
@@ -179,7 +191,7 @@ run_one() {
 
     run_load "$loadgen_limit" "$raw" "$tmp/loadgen.err" \
         "${bench_cmd[@]}" --host "$server_host" --port "$server_port" \
-        --connections "$conns" --size "$size" --duration "$duration" --json "${extra[@]}"
+        --connections "$conns" --size "$size" --duration "$run_duration" --json "${extra[@]}"
     finish_server "$before"
     report_load_failure "load generator" "$tmp/loadgen.err"
     python3 "$repo/bench/lib/aggregate.py" record "$jsonl" --raw "$raw" \
@@ -204,8 +216,8 @@ common_meta
 python3 "$repo/bench/lib/aggregate.py" meta "$jsonl" "${meta_common[@]}" \
     boost="$(sed -n 's/^#define BOOST_LIB_VERSION "\(.*\)"/\1/p' /usr/include/boost/version.hpp)" \
     compiler="$(g++ --version | head -n1); Asio servers: ${asio_flags[*]}, asio-uring adds ${uring_flags[*]} -luring" \
-    command="bench/echo.sh --reps $reps --duration $duration --open-rate $open_rate --servers $servers_csv --connections $connections_csv --sizes $sizes_csv" \
-    reps="$reps" duration_s="$duration" \
+    command="bench/echo.sh --reps $reps --duration $duration --open-rate $open_rate --open-duration $open_duration --servers $servers_csv --connections $connections_csv --sizes $sizes_csv" \
+    reps="$reps" duration_s="$duration" open_duration_s="$open_duration" \
     pinning="server on CPU $server_cpu, load generator on CPU $load_cpu" \
     overlap_echo_cmd="${overlap_echo_cmd[*]} --port 0" \
     bench_cmd="${bench_cmd[*]}"

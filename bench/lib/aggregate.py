@@ -153,6 +153,7 @@ def cmd_report(path):
                              ("boost", "boost"), ("compiler", "compiler"),
                              ("command", "command"), ("repetitions", "reps"),
                              ("duration per run", "duration_s"),
+                             ("duration per open-loop run", "open_duration_s"),
                              ("pinning", "pinning"),
                              ("overlap server", "overlap_echo_cmd"),
                              ("load generator", "bench_cmd")),

@@ -184,7 +184,7 @@ def meta_table(meta, rows, code_keys):
     for label, key in rows:
         if key in meta:
             value = meta[key]
-            if key == "duration_s":
+            if key in ("duration_s", "open_duration_s"):
                 value = f"{value} s"
             if key in code_keys:
                 value = f"`{value}`"
