@@ -109,26 +109,30 @@ void append_combined_line(std::string& out, std::string_view client,
 
 void append_json_line(std::string& out, std::string_view client, const http::access_log_record& r,
                       std::string_view time) {
-  out += "{\"time\":";
-  append_json_string(out, time);
-  out += ",\"client\":";
-  append_json_string(out, client);
-  out += ",\"method\":";
-  append_json_string(out, r.method);
-  out += ",\"target\":";
-  append_json_string(out, r.target);
-  out += ",\"protocol\":";
-  append_json_string(out, r.protocol);
-  out += ",\"status\":";
-  append_number(out, r.status);
-  out += ",\"bytes\":";
-  append_number(out, r.body_bytes);
-  out += ",\"referer\":";
-  append_json_string(out, r.referer);
-  out += ",\"user_agent\":";
-  append_json_string(out, r.user_agent);
-  out += ",\"duration_us\":";
-  append_number(out, static_cast<std::uint64_t>(r.duration.count() > 0 ? r.duration.count() : 0));
+  // Each member after the first starts with a comma; the name is a literal.
+  char lead = '{';
+  const auto name = [&](std::string_view n) {
+    out += lead;
+    lead = ',';
+    out += '"';
+    out.append(n);
+    out += "\":";
+  };
+  const auto text = [&](std::string_view n, std::string_view v) {
+    name(n), append_json_string(out, v);
+  };
+  const auto number = [&](std::string_view n, std::uint64_t v) { name(n), append_number(out, v); };
+  text("time", time);
+  text("client", client);
+  text("method", r.method);
+  text("target", r.target);
+  text("protocol", r.protocol);
+  number("status", r.status);
+  number("bytes", r.body_bytes);
+  text("referer", r.referer);
+  text("user_agent", r.user_agent);
+  number("duration_us",
+         static_cast<std::uint64_t>(r.duration.count() > 0 ? r.duration.count() : 0));
   out += "}\n";
 }
 

@@ -151,14 +151,30 @@ TEST(e2e_body, body_discard_limit_is_configurable) {
 // whatever the client still sends: the client reads the whole response and
 // an orderly end, never a reset. Past the linger time it closes, and what
 // the client sends then is refused.
-void send_rejected_upload(http_client& client) {
-  (void)client.send(
-      "GET /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n" +
-      std::string(1000, 'x'));
-  const auto r = client.read_response();
-  EXPECT_EQ(r.status, 413) << r.head;
-  EXPECT_EQ(client.read_until_end(), read_end::closed);
-}
+//
+// A server with the given linger time, and a client whose upload it has
+// just refused with 413 (the response and the server's FIN read).
+struct refused_upload {
+  temp_dir docroot;
+  server_process server;
+  http_client client;
+
+  static std::filesystem::path with_a_file(const temp_dir& d) {
+    write_file(d / "file.txt", "file-body");
+    return d.path();
+  }
+
+  explicit refused_upload(const std::string& linger_seconds)
+      : server(with_a_file(docroot), {.extra = {"--linger-timeout", linger_seconds}}),
+        client(server.port()) {
+    (void)client.send(
+        "GET /file.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n" +
+        std::string(1000, 'x'));
+    const auto r = client.read_response();
+    EXPECT_EQ(r.status, 413) << r.head;
+    EXPECT_EQ(client.read_until_end(), read_end::closed);
+  }
+};
 
 // Sends 1 KiB every 50 ms until a send fails or `rounds` are done; returns
 // the number of sends that succeeded.
@@ -172,27 +188,19 @@ int send_until_refused(http_client& client, int rounds) {
 }
 
 TEST(e2e_body, a_rejected_upload_is_read_away_while_lingering) {
-  temp_dir docroot;
-  write_file(docroot / "file.txt", "file-body");
-  server_process server(docroot.path(), {.extra = {"--linger-timeout", "120"}});
-  http_client client(server.port());
-  send_rejected_upload(client);
+  refused_upload u("120");
   // 3 s: longer than the default linger time (2 s), so this also shows the
   // flag took effect.
-  EXPECT_EQ(send_until_refused(client, 60), 60) << "the server stopped reading while lingering";
+  EXPECT_EQ(send_until_refused(u.client, 60), 60) << "the server stopped reading while lingering";
   char byte;
-  EXPECT_EQ(::recv(client.fd(), &byte, 1, 0), 0)
+  EXPECT_EQ(::recv(u.client.fd(), &byte, 1, 0), 0)
       << "the connection was reset: " << std::strerror(errno);
 }
 
 TEST(e2e_body, lingering_ends_after_the_linger_timeout) {
-  temp_dir docroot;
-  write_file(docroot / "file.txt", "file-body");
-  server_process server(docroot.path(), {.extra = {"--linger-timeout", "0.2"}});
-  http_client client(server.port());
-  send_rejected_upload(client);
+  refused_upload u("0.2");
   // 0.2 s (checked every 250 ms): well within the 100 rounds (5 s).
-  EXPECT_LT(send_until_refused(client, 100), 100) << "the server was still reading after 5 s";
+  EXPECT_LT(send_until_refused(u.client, 100), 100) << "the server was still reading after 5 s";
 }
 
 TEST(e2e_method, delete_on_file_is_405_with_allow) {
