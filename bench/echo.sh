@@ -13,10 +13,12 @@
 #   --quick           smoke test: 1 repetition of 2 s
 #   --open-rate R     total offered rate of the open-loop case, 16 conns x 64 B
 #                     (default 20000; 0 skips the case)
-#   --open-duration S seconds of load per open-loop run (default: --duration).
-#                     At 20,000 msgs/s a server is busy for a few per cent of
-#                     the run, and /proc/PID/stat counts CPU time in 10 ms
-#                     ticks: a longer run makes its CPU per message finer
+#   --open-duration S seconds of load per open-loop run (default 20, or
+#                     --duration if longer; --quick: --duration). At 20,000
+#                     msgs/s a server is busy for a few per cent of the run,
+#                     and /proc/PID/stat counts CPU time in 10 ms ticks: a
+#                     5 s run is about 35 ticks, so one tick moves its CPU
+#                     per message by 3 %; 20 s brings that under 1 %
 #   --servers LIST    comma-separated subset of overlap,asio-epoll,asio-uring
 #                     (default), or overlap-epoll: overlap on its epoll backend,
 #                     overlap-reactor / overlap-threads: overlap echo --model
@@ -76,7 +78,13 @@ fi
 
 is_posint "$reps" || die "--reps must be a positive integer"
 [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration must be a number of seconds"
-[[ -z $open_duration ]] && open_duration=$duration
+if [[ -z $open_duration ]]; then
+    if ((quick)); then
+        open_duration=$duration
+    else
+        open_duration=$(awk -v d="$duration" 'BEGIN { print (d > 20 ? d : 20) }')
+    fi
+fi
 [[ $open_duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--open-duration must be a number of seconds"
 is_uint "$open_rate" || die "--open-rate must be a non-negative integer"
 IFS=, read -ra servers <<<"$servers_csv"
