@@ -39,6 +39,7 @@
 #                      io_uring, TCP/IP, waking the peer, ...); the data and
 #                      DIR/splits.txt stay in DIR. Sampling costs CPU: such
 #                      runs explain, their figures are not for the tables
+#   OVERLAP_BENCH_PERF_LOAD=1  with OVERLAP_BENCH_PERF, profile the load generator too
 #
 # Every run starts a fresh server pinned to one CPU with the load generator
 # pinned to another; servers take turns in an order that rotates per repetition.

@@ -51,6 +51,7 @@
 #                      io_uring, TCP/IP, waking the peer, ...); the data and
 #                      DIR/splits.txt stay in DIR. Sampling costs CPU: such
 #                      runs explain, their figures are not for the tables
+#   OVERLAP_BENCH_PERF_LOAD=1  with OVERLAP_BENCH_PERF, profile the load generator too
 #
 # Every run starts a fresh server pinned to one CPU with wrk (one thread)
 # pinned to another; the servers take turns in an order that rotates per

@@ -266,6 +266,11 @@ run_load() {
     timeout --kill-after=5 "$limit" taskset -c "$load_cpu" "$@" >"$out" 2>"$err" &
     pid=$!
     live_pids+=("$pid")
+    load_gen_pid=""
+    if [[ -n $perf_dir ]] && ((perf_load)); then
+        sleep 0.1  # timeout's child: the load generator (taskset execs it)
+        load_gen_pid=$(pgrep -P "$pid" | head -n 1) || load_gen_pid=""
+    fi
     wait "$pid" || load_rc=$?
     [[ -z $before ]] || after=$(core_ticks 2>/dev/null) || after=""
     forget_pid "$pid"
@@ -285,8 +290,14 @@ run_load() {
 # server process's samples by where they went (its own code, io_uring,
 # TCP/IP, waking the peer, ...). The splits go to the log and to
 # DIR/splits.txt, one block per run, under the run's label.
+# OVERLAP_BENCH_PERF_LOAD=1 records the load generator's CPU as well and
+# splits its samples the same way (its "waking the peer" is waking the
+# server; its "copies" are reading what the server sent).
 
 perf_dir=${OVERLAP_BENCH_PERF:-}
+perf_load=${OVERLAP_BENCH_PERF_LOAD:-0}
+[[ $perf_load == [01] ]] || die "OVERLAP_BENCH_PERF_LOAD must be 0 or 1"
+load_gen_pid=""
 perf_runs=0
 perf_label=""   # set by run_plan for each run
 if [[ -n $perf_dir ]]; then
@@ -298,7 +309,9 @@ fi
 
 perf_start() {
     perf_runs=$((perf_runs + 1))
-    perf record -q -e cpu-clock -F 4999 -g -C "$server_cpu" -o "$perf_dir/run-$perf_runs.data" \
+    local cpus=$server_cpu
+    ((perf_load)) && cpus="$server_cpu,$load_cpu"
+    perf record -q -e cpu-clock -F 4999 -g -C "$cpus" -o "$perf_dir/run-$perf_runs.data" \
         >/dev/null 2>&1 &
     perf_pid=$!
     live_pids+=("$perf_pid")
@@ -316,6 +329,16 @@ perf_finish() {
         while IFS= read -r line; do log "      $line"; done <<<"$split"
     else
         log "      perf_split failed: $split"
+    fi
+    [[ -n $load_gen_pid ]] || return 0
+    if split=$(python3 "$repo/bench/lib/perf_split.py" "$perf_dir/run-$perf_runs.data" \
+        --pid "$load_gen_pid" 2>&1); then
+        printf '== run-%d: %s (load generator)\n%s\n\n' "$perf_runs" "$perf_label" "$split" \
+            >>"$perf_dir/splits.txt"
+        log "      load generator:"
+        while IFS= read -r line; do log "      $line"; done <<<"$split"
+    else
+        log "      perf_split (load generator) failed: $split"
     fi
 }
 

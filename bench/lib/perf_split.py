@@ -21,6 +21,12 @@ The classes say how much of a server's CPU time its design can still change:
 "user", "io_uring" and "sched/idle" depend on how the server drives the
 kernel; "waking the peer" and "TCP/IP" are the same work for any server that
 moves the same bytes over the same connections.
+
+A last line, "copies", counts the samples (of any class) whose innermost frame
+is the kernel copying data between user memory and socket buffers. For a load
+generator that copies what the server sent it, that share depends on where the
+server's bytes came from: pages the server wrote just before, on another core,
+cost more to read than page-cache pages a `sendfile` passed along.
 """
 import argparse
 import re
@@ -35,6 +41,11 @@ SCHED = re.compile(r"schedule|switch|idle|_nohz_|hrtimer|tick_|try_to_wake|ttwu|
                    r"pick_next|update_curr|set_next_entity|put_prev")
 
 CLASSES = ["user", "waking the peer", "TCP/IP", "sched/idle", "io_uring", "other kernel"]
+COPY = re.compile(r"^_?_?copy_(to|from)_(iter|user)|^copy_user_|^rep_movs_alternative$")
+
+
+def is_copy(frames):
+    return bool(frames) and "kernel" in frames[0][1] and bool(COPY.match(frames[0][0]))
 
 
 def classify(frames):
@@ -91,7 +102,11 @@ def main():
     who.add_argument("--comm")
     ap.add_argument("--perf", default="perf")
     args = ap.parse_args()
-    counts = Counter(classify(f) for f in samples(args.perf, args.data, args.pid, args.comm))
+    counts = Counter()
+    copies = 0
+    for f in samples(args.perf, args.data, args.pid, args.comm):
+        counts[classify(f)] += 1
+        copies += is_copy(f)
     total = sum(counts.values())
     if total == 0:
         sys.exit("perf_split: no samples for that process in " + args.data)
@@ -99,6 +114,7 @@ def main():
     for c in CLASSES:
         print(f"{c:<16} {counts[c]:>8} {100.0 * counts[c] / total:>6.1f}%")
     print(f"{'total':<16} {total:>8}")
+    print(f"{'copies':<16} {copies:>8} {100.0 * copies / total:>6.1f}%")
 
 
 if __name__ == "__main__":
