@@ -352,7 +352,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed. A refused command line exits 2,
+    // the usual status of a usage error and the one a refused setting
+    // (--header, the docroot) gets, rather than CLI11's own codes (105 …).
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   if (*serve_cmd) {

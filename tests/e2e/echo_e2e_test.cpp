@@ -200,6 +200,30 @@ TEST(e2e_echo, bad_flags_are_rejected) {
   expect_rejected(cases);
 }
 
+// A command line the parser refuses exits 2 (a usage error), for every
+// subcommand, like a setting refused after parsing; --help and --version exit 0.
+TEST(e2e_cli, refused_command_lines_exit_with_status_2) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"no-such-command"},
+      {"echo", "--no-such-flag"},
+      {"echo", "--threads", "0"},
+      {"serve", "--port", "99999"},
+      {"serve", "--access-log-format", "xml"},
+      {"serve", "--max-header-bytes", "lots"},
+      {"bench", "echo", "--size", "0"},
+      {"bench", "http", "--connections", "0"},
+  };
+  for (const auto& args : cases) {
+    const auto r = run_overlap(args);
+    std::string line = "overlap";
+    for (const auto& a : args) line += " " + a;
+    EXPECT_TRUE(r.exit.clean_exit(2)) << line << ": " << r.exit.describe();
+    EXPECT_FALSE(r.stderr_text.empty()) << line;
+  }
+  EXPECT_TRUE(run_overlap({"--version"}).exit.clean_exit(0));
+}
+
 TEST(e2e_echo, port_of_a_running_echo_server_is_refused_to_a_second_one) {
   echo_process first({"--threads", "2"});
   const auto r = run_overlap({"echo", "--port", std::to_string(first.port()), "--threads", "2"});
