@@ -119,9 +119,13 @@ void append_json_line(std::string& out, std::string_view client, const http::acc
     out += "\":";
   };
   const auto text = [&](std::string_view n, std::string_view v) {
-    name(n), append_json_string(out, v);
+    name(n);
+    append_json_string(out, v);
   };
-  const auto number = [&](std::string_view n, std::uint64_t v) { name(n), append_number(out, v); };
+  const auto number = [&](std::string_view n, std::uint64_t v) {
+    name(n);
+    append_number(out, v);
+  };
   text("time", time);
   text("client", client);
   text("method", r.method);
